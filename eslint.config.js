@@ -1,0 +1,43 @@
+// Zero-warning gate: `npm run lint` runs with --max-warnings 0.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.bench/', '.e2e-profiles/', 'demo/dist/', 'demo/public/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The page side must stay small and schema-free: no Dexie, no store/queue/runtime.
+    files: ['src/client/**', 'src/client.ts', 'src/rpc/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['dexie', '**/store/**', '**/queue/**', '**/runtime/**', '**/runners/**'] },
+      ],
+    },
+  },
+  {
+    // core/ is environment-neutral and the bottom layer: it imports nothing of ours above it.
+    files: ['src/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['dexie', '**/store/**', '**/queue/**', '**/runtime/**', '**/host/**', '**/client/**'] },
+      ],
+    },
+  },
+  {
+    files: ['src/store/**', 'src/queue/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/runtime/**', '**/host/**', '**/client/**'] }],
+    },
+  },
+);

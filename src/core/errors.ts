@@ -1,0 +1,102 @@
+/**
+ * The one error class of Stepwise and its closed set of names.
+ *
+ * Identity is the `name` string, never the class: `instanceof` does not survive the
+ * page/worker boundary (comlink keeps only name/message/stack), so callers test
+ * `isWorkflowError(e, 'ClaimLost')`. Persisted failures are plain `{ name, message }`
+ * records, never Error objects.
+ */
+
+/** Names from the public contract (DESIGN.md), then the queue's own. */
+export type WorkflowErrorName =
+  | 'InvalidRunId'
+  | 'InputMismatch'
+  | 'ReservedHeader'
+  | 'ReservedKvKey'
+  | 'InvalidPayload'
+  | 'PayloadTooLarge'
+  | 'UnknownWorkflow'
+  | 'RunTerminal'
+  | 'EventWaiterExists'
+  | 'ConflictingKvEffect'
+  | 'EffectsSealed'
+  | 'ClaimLost'
+  | 'QuotaExceeded'
+  | 'StoreClosed'
+  // Added by the queue where none of the above fits:
+  | 'InvalidArgument' // a wrong type or out-of-range option (negative delay, bad priority, ...)
+  | 'InvalidQueueName'
+  | 'InvalidJobId'
+  | 'DuplicateJobId'
+  | 'JobNotFound'
+  | 'InvalidState' // e.g. requeueing a job that is not dead
+  | 'StoreError'; // any other storage failure: transient
+
+/** Storage trouble is worth retrying; everything else is a property of the input or state. */
+const TRANSIENT: ReadonlySet<WorkflowErrorName> = new Set<WorkflowErrorName>(['QuotaExceeded', 'StoreClosed', 'StoreError']);
+
+export class WorkflowError extends Error {
+  override readonly name: WorkflowErrorName;
+  /** Structured context (the offending run id, key, size, ...); plain JSON-safe data. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(name: WorkflowErrorName, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = name;
+    this.details = details;
+  }
+
+  /** True when retrying the same call cannot succeed. */
+  isPermanent(): boolean {
+    return !TRANSIENT.has(this.name);
+  }
+}
+
+/** Tests an unknown thrown value by name, so it also works for errors that crossed a port. */
+export function isWorkflowError(e: unknown, name?: WorkflowErrorName): e is WorkflowError {
+  if (typeof e !== 'object' || e === null) return false;
+  const n = (e as { name?: unknown }).name;
+  if (typeof n !== 'string') return false;
+  return name === undefined ? isWorkflowErrorName(n) : n === name;
+}
+
+const NAMES: ReadonlySet<string> = new Set<WorkflowErrorName>([
+  'InvalidRunId', 'InputMismatch', 'ReservedHeader', 'ReservedKvKey', 'InvalidPayload', 'PayloadTooLarge',
+  'UnknownWorkflow', 'RunTerminal', 'EventWaiterExists', 'ConflictingKvEffect', 'EffectsSealed', 'ClaimLost',
+  'QuotaExceeded', 'StoreClosed', 'InvalidArgument', 'InvalidQueueName', 'InvalidJobId', 'DuplicateJobId',
+  'JobNotFound', 'InvalidState', 'StoreError',
+]);
+
+export function isWorkflowErrorName(n: string): n is WorkflowErrorName {
+  return NAMES.has(n);
+}
+
+/** Shorthand for the common "bad option" case. */
+export function invalidArgument(what: string, why: string, value?: unknown): WorkflowError {
+  return new WorkflowError('InvalidArgument', `${what} ${why}`, value === undefined ? { what } : { what, value: describe(value) });
+}
+
+/** A short, safe description of a value for error details (never the value itself: it may be huge). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `array(${value.length})`;
+  const t = typeof value;
+  if (t === 'string') return (value as string).length > 40 ? `string(${(value as string).length})` : JSON.stringify(value);
+  if (t === 'number' || t === 'boolean' || t === 'bigint') return String(value);
+  if (t === 'object') return (value as object).constructor?.name ?? 'object';
+  return t;
+}
+
+/** The message of any thrown value, for persisting as `lastError` (a runner may throw a string). */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  if (typeof e === 'string') return e;
+  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+    return (e as { message: string }).message;
+  }
+  try {
+    return String(e);
+  } catch {
+    return 'unknown error';
+  }
+}

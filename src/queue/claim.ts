@@ -1,0 +1,50 @@
+/** Claiming: promote due scheduled jobs, then take the first ready ones, in one transaction. */
+import { randomToken } from '../core/ids.ts';
+import type { JobRecord } from '../store/db.ts';
+import type { Tx } from '../store/tx.ts';
+import { markWaiting, type QueueContext } from './context.ts';
+import type { Claim } from './types.ts';
+
+/** Most scheduled jobs promoted by one claim: bounds a claim's cost after a long sleep. */
+const PROMOTE_LIMIT = 256;
+
+/**
+ * Moves scheduled jobs of `queue` whose due time has come to pending. Runs inside every claim,
+ * so a job is claimable as soon as the clock reaches its `runAt`, with no scheduler tick.
+ */
+export async function promoteDue(t: Tx, queue: string, now: number, limit = PROMOTE_LIMIT): Promise<number> {
+  const due = await t.getAll<JobRecord>('jobs', 'due', t.keyRange.bound([queue], [queue, now]), limit);
+  for (const job of due) {
+    markWaiting(job, job.runAt, now);
+    t.put('jobs', job);
+  }
+  return due.length;
+}
+
+/** Claims up to `max` jobs of `queue`: priority first, then due time, then enqueue order. */
+export async function claimJobs(t: Tx, ctx: QueueContext, queue: string, max: number, owner: string, leaseMs: number | undefined): Promise<Claim[]> {
+  if (max <= 0) return [];
+  const now = ctx.clock.now();
+  await promoteDue(t, queue, now);
+  const jobs = await t.getAll<JobRecord>('jobs', 'ready', t.keyRange.bound([queue], [queue, []]), max);
+  const lease = leaseMs ?? ctx.config(queue).leaseMs;
+  return jobs.map((job) => {
+    const token = randomToken();
+    delete job.ready;
+    delete job.dedup; // a claim releases the dedup key (N-12)
+    job.state = 'claimed';
+    job.attempts += 1;
+    job.claimedAt = now;
+    job.owner = owner;
+    job.claimToken = token;
+    job.leaseUntil = now + lease;
+    t.put('jobs', job);
+    return { job: { ...job }, token, owner };
+  });
+}
+
+/** The earliest due time of a scheduled job in `queue`, if any: when to look again. */
+export async function nextDueAt(t: Tx, queue: string): Promise<number | undefined> {
+  const job = await t.first<JobRecord>('jobs', 'due', t.keyRange.bound([queue], [queue, []]));
+  return job?.runAt;
+}

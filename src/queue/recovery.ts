@@ -1,0 +1,91 @@
+/**
+ * Getting claims back: the reaper (time leases), owner-liveness recovery (a dead runtime's
+ * claims, Web Locks in the browser, "everyone else" at open in Node), and the retention sweep.
+ *
+ * A recovered claim goes back to pending with its attempts unchanged, so its next delivery
+ * counts one more; one already at its limit is dead-lettered instead, and the layer above
+ * hears of it in the same transaction (`onAutoDeadLetter`), so a run never stays half-ended.
+ * A record that cannot be processed (corrupt, foreign) is skipped, never blocking the rest.
+ */
+import type { JobRecord } from '../store/db.ts';
+import type { Tx } from '../store/tx.ts';
+import { deleteJob, markDead, markWaiting, recordAttempt, releaseClaim, type QueueContext } from './context.ts';
+import type { AutoDeadLetterReason } from './types.ts';
+
+export interface RecoveryOutcome {
+  requeued: string[];
+  deadLettered: string[];
+  /** Records that could not be processed and were left in place. */
+  skipped: number;
+}
+
+/** Recovers every claim whose lease has expired (`leaseUntil <= now`). */
+export async function reapExpired(t: Tx, ctx: QueueContext, limit = 512): Promise<RecoveryOutcome> {
+  const now = ctx.clock.now();
+  const expired = await t.getAll<JobRecord>('jobs', 'leaseUntil', t.keyRange.upperBound(now), limit);
+  return recover(t, ctx, expired, 'lease expired', now);
+}
+
+/** Recovers every claim whose owner `isDead` says is gone, whatever its lease says. */
+export async function recoverOwners(t: Tx, ctx: QueueContext, isDead: (owner: string | null) => boolean): Promise<RecoveryOutcome> {
+  const claimed = await t.getAll<JobRecord>('jobs', 'leaseUntil');
+  return recover(
+    t,
+    ctx,
+    claimed.filter((j) => isDead(j.owner)),
+    'interrupted',
+    ctx.clock.now(),
+  );
+}
+
+/** The owners of all current claims (for a liveness check made outside any transaction). */
+export async function claimOwners(t: Tx): Promise<Set<string | null>> {
+  const claimed = await t.getAll<JobRecord>('jobs', 'leaseUntil');
+  return new Set(claimed.map((j) => j.owner));
+}
+
+async function recover(t: Tx, ctx: QueueContext, jobs: JobRecord[], reason: AutoDeadLetterReason, now: number): Promise<RecoveryOutcome> {
+  const out: RecoveryOutcome = { requeued: [], deadLettered: [], skipped: 0 };
+  for (const job of jobs) {
+    if (!isClaimedJob(job)) {
+      out.skipped++;
+      continue;
+    }
+    if (job.attempts >= job.maxAttempts) {
+      recordAttempt(t, job, 'deadLettered', reason, now);
+      markDead(ctx, job, reason, now);
+      t.put('jobs', job);
+      if (ctx.onAutoDeadLetter) await ctx.onAutoDeadLetter(t, job, reason);
+      out.deadLettered.push(job.id);
+    } else {
+      recordAttempt(t, job, reason === 'lease expired' ? 'leaseExpired' : 'interrupted', null, now);
+      releaseClaim(job);
+      markWaiting(job, now, now);
+      t.put('jobs', job);
+      out.requeued.push(job.id);
+    }
+  }
+  return out;
+}
+
+/** A claimed record with the fields recovery relies on; anything else is left alone. */
+function isClaimedJob(j: unknown): j is JobRecord {
+  if (typeof j !== 'object' || j === null) return false;
+  const r = j as Partial<JobRecord>;
+  return (
+    typeof r.id === 'string' &&
+    typeof r.queue === 'string' &&
+    r.state === 'claimed' &&
+    typeof r.attempts === 'number' &&
+    typeof r.maxAttempts === 'number' &&
+    typeof r.priority === 'number' &&
+    typeof r.historyCount === 'number'
+  );
+}
+
+/** Deletes kept done jobs and dead jobs whose retention has run out. */
+export async function sweepRetention(t: Tx, ctx: QueueContext, limit = 512): Promise<number> {
+  const expired = await t.getAll<JobRecord>('jobs', 'purgeAt', t.keyRange.upperBound(ctx.clock.now()), limit);
+  for (const job of expired) deleteJob(t, job);
+  return expired.length;
+}

@@ -1,0 +1,70 @@
+/**
+ * One Vite config: the library build (dist/) and the three Vitest projects.
+ * - node:     unit tests in Node, IndexedDB from fake-indexeddb (fast, not the real thing);
+ * - chromium: the store/queue/runtime suites again in real headless Chromium (real IndexedDB);
+ * - e2e:      Node-side Playwright tests driving Chromium with persistent on-disk profiles
+ *             (crashes, reloads, SharedWorker), for what only a whole browser can show.
+ */
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+import { chromiumPath, CHROMIUM_FLAGS } from './src/testing/chromium-path.ts';
+
+const entries = {
+  index: 'src/index.ts',
+  worker: 'src/worker.ts',
+  client: 'src/client.ts',
+  'runners/llm': 'src/runners/llm.ts',
+  'runners/transformers': 'src/runners/transformers.ts',
+  testing: 'src/testing.ts',
+};
+
+export default defineConfig({
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    minify: false,
+    lib: { entry: entries, formats: ['es'] },
+    rolldownOptions: {
+      external: [/^node:/, 'dexie', 'comlink', 'playwright-core', 'playwright', 'vite', /^@huggingface\//, /^@xenova\//],
+    },
+  },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.browser-only.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'chromium',
+          include: ['test/store/**/*.test.ts', 'test/queue/**/*.test.ts', 'test/runtime/browser/**/*.test.ts', 'test/**/*.browser-only.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_FLAGS } }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['e2e/**/*.e2e.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
