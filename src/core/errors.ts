@@ -25,6 +25,10 @@ export type WorkflowErrorName =
   | 'StoreClosed'
   // Added by the queue where none of the above fits:
   | 'InvalidArgument' // a wrong type or out-of-range option (negative delay, bad priority, ...)
+  | 'RunNotFound' // wait() on a run id that has no record
+  | 'CancelRequested' // lease extension after the run was cancelled
+  | 'Unavailable' // the worker behind a client died mid-call: safe to retry
+  | 'Timeout' // wait() gave up before the run ended
   | 'InvalidQueueName'
   | 'InvalidJobId'
   | 'DuplicateJobId'
@@ -33,7 +37,7 @@ export type WorkflowErrorName =
   | 'StoreError'; // any other storage failure: transient
 
 /** Storage trouble is worth retrying; everything else is a property of the input or state. */
-const TRANSIENT: ReadonlySet<WorkflowErrorName> = new Set<WorkflowErrorName>(['QuotaExceeded', 'StoreClosed', 'StoreError']);
+const TRANSIENT: ReadonlySet<WorkflowErrorName> = new Set<WorkflowErrorName>(['QuotaExceeded', 'StoreClosed', 'StoreError', 'Unavailable', 'Timeout']);
 
 export class WorkflowError extends Error {
   override readonly name: WorkflowErrorName;
@@ -64,7 +68,7 @@ const NAMES: ReadonlySet<string> = new Set<WorkflowErrorName>([
   'InvalidRunId', 'InputMismatch', 'ReservedHeader', 'ReservedKvKey', 'InvalidPayload', 'PayloadTooLarge',
   'UnknownWorkflow', 'RunTerminal', 'EventWaiterExists', 'ConflictingKvEffect', 'EffectsSealed', 'ClaimLost',
   'QuotaExceeded', 'StoreClosed', 'InvalidArgument', 'InvalidQueueName', 'InvalidJobId', 'DuplicateJobId',
-  'JobNotFound', 'InvalidState', 'StoreError',
+  'JobNotFound', 'InvalidState', 'StoreError', 'RunNotFound', 'CancelRequested', 'Unavailable', 'Timeout',
 ]);
 
 export function isWorkflowErrorName(n: string): n is WorkflowErrorName {

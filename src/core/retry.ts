@@ -50,6 +50,7 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?
   if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
     return Math.min(policy.maxDelayMs, retryAfterMs);
   }
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  // Base 0 is tested first: 0 * 2^n is NaN once 2^n overflows to Infinity (attempt > 1024).
+  const exp = policy.baseDelayMs === 0 ? 0 : Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(exp * (1 - policy.jitter * random));
 }

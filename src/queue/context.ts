@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.ts';
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import type { UlidGenerator } from '../core/ids.ts';
 import { DEFAULT_RETRY, definedOnly, retryPolicy } from '../core/retry.ts';
-import type { AttemptOutcome, AttemptRecord, JobRecord } from '../store/db.ts';
+import type { JobAttemptOutcome, JobAttemptRecord, JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import type { AutoDeadLetterHook, QueueConfig, QueueConfigInput } from './types.ts';
 
@@ -50,8 +50,8 @@ export function checkQueueName(queue: unknown): asserts queue is string {
 }
 
 /** Appends one line to a job's attempt history (the job record is written by the caller). */
-export function recordAttempt(t: Tx, job: JobRecord, outcome: AttemptOutcome, error: string | null, at: number, attempt = job.attempts): void {
-  const entry: AttemptRecord = { jobId: job.id, n: job.historyCount, attempt, outcome, error, claimedAt: outcome === 'requeued' ? null : job.claimedAt, at };
+export function recordAttempt(t: Tx, job: JobRecord, outcome: JobAttemptOutcome, error: string | null, at: number, attempt = job.attempts): void {
+  const entry: JobAttemptRecord = { jobId: job.id, n: job.historyCount, attempt, outcome, error, claimedAt: outcome === 'requeued' ? null : job.claimedAt, at };
   t.put('attempts', entry);
   job.historyCount++;
 }

@@ -1,6 +1,6 @@
 /** Read-side inspection (stats, jobs, dead letters, history) and the dead-letter requeue. */
 import { WorkflowError } from '../core/errors.ts';
-import type { AttemptRecord, JobRecord, JobState, QueueRecord } from '../store/db.ts';
+import type { JobAttemptRecord, JobRecord, JobState, QueueRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import { markWaiting, recordAttempt, type QueueContext } from './context.ts';
 import type { QueueStats } from './types.ts';
@@ -26,8 +26,8 @@ export async function deadJobs(t: Tx, queue: string, after: string | undefined, 
   return jobs.filter((j): j is JobRecord => j !== undefined);
 }
 
-export function history(t: Tx, jobId: string): Promise<AttemptRecord[]> {
-  return t.getAll<AttemptRecord>('attempts', undefined, t.keyRange.bound([jobId], [jobId, []]));
+export function history(t: Tx, jobId: string): Promise<JobAttemptRecord[]> {
+  return t.getAll<JobAttemptRecord>('attempts', undefined, t.keyRange.bound([jobId], [jobId, []]));
 }
 
 /**

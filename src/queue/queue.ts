@@ -11,7 +11,7 @@ import { Emitter } from '../core/emitter.ts';
 import { WorkflowError, describe, invalidArgument } from '../core/errors.ts';
 import { UlidGenerator, randomToken } from '../core/ids.ts';
 import { checkJson, type Json } from '../core/json.ts';
-import type { AttemptRecord, JobRecord } from '../store/db.ts';
+import type { JobAttemptRecord, JobRecord } from '../store/db.ts';
 import { Store, type StoreOptions } from '../store/store.ts';
 import type { Tx } from '../store/tx.ts';
 import { claimJobs, nextDueAt } from './claim.ts';
@@ -20,6 +20,7 @@ import { insertJob } from './enqueue.ts';
 import { deadJobs, history, requeueDead, stats } from './inspect.ts';
 import { kvCompareDelete, kvComparePut, kvGet, kvScan, type KvPage } from './kv.ts';
 import { claimOwners, reapExpired, recoverOwners, sweepRetention, type RecoveryOutcome } from './recovery.ts';
+import { QueueOps } from './ops.ts';
 import * as settle from './settle.ts';
 import type {
   AutoDeadLetterHook,
@@ -176,12 +177,44 @@ export class Queue {
     return this.store.read((t) => nextDueAt(t, queue), ['jobs']);
   }
 
+  /**
+   * Runs `body` in one read-write transaction with the queue's primitives bound to it (see
+   * ops.ts), then announces the queues that received ready jobs. Validate inputs first with
+   * `checkEnqueue`/`checkEffects`: a throw inside aborts everything `body` did.
+   */
+  async transact<T>(body: (ops: QueueOps) => Promise<T>, options: { strict?: boolean } = {}): Promise<T> {
+    let touched: Set<string> = new Set();
+    const out = await this.store.write(async (t) => {
+      const ops = new QueueOps(t, this.#ctx, this.owner);
+      const r = await body(ops);
+      touched = ops.touched;
+      return r;
+    }, options);
+    this.#announce([...touched]);
+    return out;
+  }
+
+  /** Validates what `transact` bodies will enqueue. @throws as `enqueue` */
+  checkEnqueue(queue: string, payload: Json, options?: EnqueueOptions): void {
+    checkEnqueue(queue, payload, options, this.config(queue));
+  }
+
+  /** Tells idle claimers (and `on` listeners) that `queue` may have work. */
+  announce(queue: string): void {
+    this.#announce([queue]);
+  }
+
+  /** Reports a cancel request committed by a `transact` body. */
+  announceCancel(jobId: string): void {
+    this.#events.emit({ type: 'cancelRequested', jobId });
+  }
+
   // ---- settle --------------------------------------------------------------------------
 
   /** Acknowledges a claim and applies `effects` with it. @throws `ClaimLost` (nothing applied) */
   async ack(claim: Claim, effects?: SettleEffects, options: { strict?: boolean } = {}): Promise<EnqueueOutcome[]> {
     this.#checkClaim(claim);
-    this.#checkEffects(effects);
+    this.checkEffects(effects);
     const out = await this.store.write((t) => settle.ack(t, this.#ctx, claim, effects), options);
     this.#afterSettle(claim, effects);
     return out;
@@ -197,7 +230,7 @@ export class Queue {
     if (options.retryAfterMs !== undefined && !(Number.isFinite(options.retryAfterMs) && options.retryAfterMs >= 0)) {
       throw invalidArgument('retryAfterMs', 'must be a finite number >= 0', options.retryAfterMs);
     }
-    this.#checkEffects(options.effects);
+    this.checkEffects(options.effects);
     const out = await this.store.write((t) => settle.nack(t, this.#ctx, claim, error, options.retryAfterMs, options.effects), options);
     this.#afterSettle(claim, out.kind === 'deadLettered' ? options.effects : undefined);
     return out;
@@ -207,7 +240,7 @@ export class Queue {
   async deadLetter(claim: Claim, reason: string, effects?: SettleEffects, options: { strict?: boolean } = {}): Promise<EnqueueOutcome[]> {
     this.#checkClaim(claim);
     if (typeof reason !== 'string') throw invalidArgument('reason', 'must be a string', reason);
-    this.#checkEffects(effects);
+    this.checkEffects(effects);
     const out = await this.store.write((t) => settle.deadLetter(t, this.#ctx, claim, reason, effects), options);
     this.#afterSettle(claim, effects);
     return out;
@@ -216,7 +249,7 @@ export class Queue {
   /** Removes a waiting job (with `effects`), or records a cancel request on a claimed one. */
   async cancel(jobId: string, effects?: SettleEffects): Promise<CancelOutcome> {
     if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
-    this.#checkEffects(effects);
+    this.checkEffects(effects);
     const out = await this.store.write((t) => settle.cancel(t, this.#ctx, jobId, effects), { strict: true });
     if (out.kind === 'requested') this.#events.emit({ type: 'cancelRequested', jobId });
     if (out.kind === 'removed') this.#announce(effects?.enqueue?.map((f) => f.queue) ?? []);
@@ -265,12 +298,12 @@ export class Queue {
    * Recovers the claims of owners that are gone. `isAlive` may be asynchronous (a Web Locks
    * query); it is asked outside any transaction, then the recovery re-checks each claim inside one.
    */
-  async recoverClaims(isAlive: (owner: string | null) => boolean | Promise<boolean>): Promise<RecoveryOutcome> {
+  async recoverClaims(isAlive: (owner: string | null) => boolean | Promise<boolean>, options: { queue?: string } = {}): Promise<RecoveryOutcome> {
     const owners = await this.store.read((t) => claimOwners(t), ['jobs']);
     const dead = new Set<string | null>();
     for (const o of owners) if (!(await isAlive(o))) dead.add(o);
     if (dead.size === 0) return { requeued: [], deadLettered: [], skipped: 0 };
-    const out = await this.store.write((t) => recoverOwners(t, this.#ctx, (o) => dead.has(o)));
+    const out = await this.store.write((t) => recoverOwners(t, this.#ctx, (o) => dead.has(o), options.queue));
     this.#announceRecovered(out);
     return out;
   }
@@ -307,7 +340,7 @@ export class Queue {
     if (job) this.#announce([job.queue]);
   }
 
-  history(jobId: string): Promise<AttemptRecord[]> {
+  history(jobId: string): Promise<JobAttemptRecord[]> {
     if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
     return this.store.read((t) => history(t, jobId), ['attempts']);
   }
@@ -362,7 +395,7 @@ export class Queue {
   }
 
   /** Validates effects before the transaction, so a bad follow-up never aborts a batch. */
-  #checkEffects(effects: SettleEffects | undefined): void {
+  checkEffects(effects: SettleEffects | undefined): void {
     if (effects === undefined) return;
     if (typeof effects !== 'object' || effects === null) throw invalidArgument('effects', 'must be an object', effects);
     for (const f of (effects.enqueue ?? []) as FollowUp[]) {
@@ -385,7 +418,8 @@ export class Queue {
   }
 
   #announceRecovered(out: RecoveryOutcome): void {
-    if (out.requeued.length > 0) this.#events.emit({ type: 'enqueued', queue: '*', runAt: this.clock.now() });
+    // A dead-letter may have enqueued follow-ups through `onAutoDeadLetter`.
+    if (out.requeued.length > 0 || out.deadLettered.length > 0) this.#events.emit({ type: 'enqueued', queue: '*', runAt: this.clock.now() });
   }
 
   #announce(queues: readonly string[]): void {

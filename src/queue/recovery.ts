@@ -10,6 +10,7 @@
 import type { JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import { deleteJob, markDead, markWaiting, recordAttempt, releaseClaim, type QueueContext } from './context.ts';
+import { QueueOps } from './ops.ts';
 import type { AutoDeadLetterReason } from './types.ts';
 
 export interface RecoveryOutcome {
@@ -26,13 +27,16 @@ export async function reapExpired(t: Tx, ctx: QueueContext, limit = 512): Promis
   return recover(t, ctx, expired, 'lease expired', now);
 }
 
-/** Recovers every claim whose owner `isDead` says is gone, whatever its lease says. */
-export async function recoverOwners(t: Tx, ctx: QueueContext, isDead: (owner: string | null) => boolean): Promise<RecoveryOutcome> {
+/**
+ * Recovers every claim whose owner `isDead` says is gone, whatever its lease says; only on
+ * `queue` when given (another runtime's queue is not ours to recover).
+ */
+export async function recoverOwners(t: Tx, ctx: QueueContext, isDead: (owner: string | null) => boolean, queue?: string): Promise<RecoveryOutcome> {
   const claimed = await t.getAll<JobRecord>('jobs', 'leaseUntil');
   return recover(
     t,
     ctx,
-    claimed.filter((j) => isDead(j.owner)),
+    claimed.filter((j) => (queue === undefined || j.queue === queue) && isDead(j.owner)),
     'interrupted',
     ctx.clock.now(),
   );
@@ -55,7 +59,7 @@ async function recover(t: Tx, ctx: QueueContext, jobs: JobRecord[], reason: Auto
       recordAttempt(t, job, 'deadLettered', reason, now);
       markDead(ctx, job, reason, now);
       t.put('jobs', job);
-      if (ctx.onAutoDeadLetter) await ctx.onAutoDeadLetter(t, job, reason);
+      if (ctx.onAutoDeadLetter) await ctx.onAutoDeadLetter(new QueueOps(t, ctx, ''), job, reason);
       out.deadLettered.push(job.id);
     } else {
       recordAttempt(t, job, reason === 'lease expired' ? 'leaseExpired' : 'interrupted', null, now);

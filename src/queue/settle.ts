@@ -32,7 +32,7 @@ export async function applyEffects(t: Tx, ctx: QueueContext, effects: SettleEffe
   for (const f of effects.enqueue ?? []) out.push(await insertJob(t, ctx, f.queue, f.payload, f));
   for (const [key, value] of Object.entries(effects.kvPut ?? {})) t.put('kv', { key, value });
   for (const key of effects.kvDelete ?? []) t.delete('kv', key);
-  if (effects.apply) await effects.apply(t);
+  if (effects.apply) await effects.apply(t, out);
   return out;
 }
 

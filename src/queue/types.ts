@@ -6,6 +6,7 @@ import type { Json } from '../core/json.ts';
 import type { RetryPolicy } from '../core/retry.ts';
 import type { JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
+import type { QueueOps } from './ops.ts';
 
 /** Priorities: a lower number is claimed first. */
 export const Priority = Object.freeze({ HIGH: 100, NORMAL: 1000, LOW: 10_000 });
@@ -64,7 +65,7 @@ export interface SettleEffects {
   enqueue?: FollowUp[];
   kvPut?: Record<string, Json>;
   kvDelete?: string[];
-  apply?: (t: Tx) => Promise<void> | void;
+  apply?: (t: Tx, followUps: EnqueueOutcome[]) => Promise<void> | void;
 }
 
 /** A job held by one delivery. Its `token` is the fence every settlement must present. */
@@ -106,4 +107,4 @@ export type AutoDeadLetterReason = 'lease expired' | 'interrupted';
  * Called inside the transaction that dead-lettered `job` on the queue's own initiative, so the
  * layer above can end what the job belonged to in the same commit (DECISION 1 of SCENARIOS.md).
  */
-export type AutoDeadLetterHook = (t: Tx, job: Readonly<JobRecord>, reason: AutoDeadLetterReason) => Promise<void> | void;
+export type AutoDeadLetterHook = (ops: QueueOps, job: Readonly<JobRecord>, reason: AutoDeadLetterReason) => Promise<void> | void;

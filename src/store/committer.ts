@@ -14,10 +14,12 @@
  *   body by body, each in its own transaction, so one failing write (a `ClaimLost`, a
  *   duplicate id) never fails the others. Bodies must therefore be pure functions of the
  *   database state: running one again after an abort is safe.
+ * - Except when a body broke the transaction rule (tx.ts) and the batch committed up to it:
+ *   the bodies before it were applied and resolve, it fails, and nothing is run twice.
  * - A batch is `strict` when any body asked for strict durability.
  */
 import { TABLES } from './db.ts';
-import { runTransaction, type Durability, type TxBody } from './tx.ts';
+import { isCommittedHalfway, runTransaction, type Durability, type TxBody } from './tx.ts';
 
 interface Pending {
   body: TxBody<unknown>;
@@ -58,15 +60,22 @@ export class Committer {
           await this.#runAlone(batch[0]!);
           continue;
         }
-        let results: unknown[];
+        const results: unknown[] = [];
         try {
-          results = await this.#run(batch.some((p) => p.strict), async (t) => {
-            const out: unknown[] = [];
-            for (const p of batch) out.push(await p.body(t));
-            return out;
+          await this.#run(batch.some((p) => p.strict), async (t) => {
+            for (const p of batch) results.push(await p.body(t));
           });
-        } catch {
-          for (const p of batch) await this.#runAlone(p);
+        } catch (e) {
+          if (isCommittedHalfway(e)) {
+            // A body broke the transaction rule and the batch committed up to it: the bodies
+            // before it are applied (re-running them would apply them twice), it fails, and
+            // only the bodies after it still need a transaction.
+            batch.slice(0, results.length).forEach((p, i) => p.resolve(results[i]));
+            batch[results.length]?.reject(e);
+            for (const p of batch.slice(results.length + 1)) await this.#runAlone(p);
+          } else {
+            for (const p of batch) await this.#runAlone(p);
+          }
           continue;
         }
         batch.forEach((p, i) => p.resolve(results[i]));

@@ -11,6 +11,9 @@
  * - `jobs.dedup` = [queue, dedupKey], unique, present only while the job waits (a claim releases it).
  * - `jobs.purgeAt`, present only on kept done jobs and dead jobs: the retention sweep.
  * - `jobs.runId`: a run's jobs; `jobs.[queue+state]`: stats and dead-letter paging.
+ * - `runs.[state+updatedAt]`: listing runs by stored state, most recently changed first.
+ * - `memos` keyed [runId, step, key] and `history` keyed [runId, n]: a run's entries are one key range.
+ * - `terminals.terminalAt`: the retention sweep walks expired markers oldest first.
  * These are *sparse*: IndexedDB leaves a record out of an index whose key path is absent, so
  * moving a job between states is just setting or deleting a property, and a claim never scans
  * scheduled jobs (100k jobs in the future cost a claim nothing).
@@ -25,7 +28,7 @@ import type { Json } from '../core/json.ts';
 export const DB_VERSION = 1;
 export const DEFAULT_DB_NAME = 'stepwise';
 
-export const TABLES = ['jobs', 'queues', 'attempts', 'kv', 'runs', 'memos', 'terminals', 'events'] as const;
+export const TABLES = ['jobs', 'queues', 'attempts', 'kv', 'runs', 'memos', 'terminals', 'events', 'history'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export type JobState = 'pending' | 'scheduled' | 'claimed' | 'done' | 'dead';
@@ -77,7 +80,7 @@ export interface QueueRecord {
   done: number;
 }
 
-export type AttemptOutcome =
+export type JobAttemptOutcome =
   | 'retried'
   | 'completed'
   | 'deadLettered'
@@ -87,12 +90,12 @@ export type AttemptOutcome =
   | 'cancelled';
 
 /** One line of a job's attempt history (for inspectors; not used by the runtime's logic). */
-export interface AttemptRecord {
+export interface JobAttemptRecord {
   jobId: string;
   /** Position in the job's history, from 0. */
   n: number;
   attempt: number;
-  outcome: AttemptOutcome;
+  outcome: JobAttemptOutcome;
   error: string | null;
   claimedAt: number | null;
   at: number;
@@ -121,6 +124,11 @@ export interface TerminalRecordKeys {
 export interface EventRecordKeys {
   key: string;
 }
+/** The runtime's per-attempt history of a run (for inspectors), key [runId, n]. */
+export interface HistoryRecordKeys {
+  runId: string;
+  n: number;
+}
 
 /** Opens (creating or upgrading) the database. Dexie owns versioning and `versionchange` handling. */
 export function defineDatabase(name: string, indexedDB?: IDBFactory, keyRange?: typeof IDBKeyRange): Dexie {
@@ -135,10 +143,11 @@ export function defineDatabase(name: string, indexedDB?: IDBFactory, keyRange?: 
     queues: 'name',
     attempts: '[jobId+n]',
     kv: 'key',
-    runs: 'runId, [state+updatedAt], updatedAt',
+    runs: 'runId, [state+updatedAt], updatedAt, expiresAt',
     memos: '[runId+step+key]',
     terminals: 'runId, terminalAt',
     events: 'key',
+    history: '[runId+n]',
   });
   return db;
 }

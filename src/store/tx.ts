@@ -4,8 +4,10 @@
  * INVARIANT: a transaction body awaits nothing but this transaction's own requests.
  * IndexedDB commits a transaction as soon as no request is pending at the end of a task, so a
  * `fetch`, a model call, a timer or a message awaited inside a body lets it commit halfway.
- * It is enforced here: a request made after such an await throws `TransactionInactiveError`,
- * which aborts the body and surfaces as a `StoreError`; a body that throws aborts the
+ * It is detected here, not prevented: a request made after such an await throws (the
+ * transaction has finished), and the body's failure surfaces as a `StoreError` with
+ * `details.committed = true`, because the writes issued *before* the await were committed
+ * and cannot be taken back. A body that throws without breaking the rule aborts the
  * transaction, so nothing it wrote is kept. Runners' work happens between two transactions
  * (claim, then settle), never inside one.
  *
@@ -150,7 +152,15 @@ export async function runTransaction<T>(
     } catch {
       // Already finished or aborting: the transaction's own error is the one to report.
     }
-    await done.catch(() => undefined);
+    const committed = await done.then(
+      () => true,
+      () => false,
+    );
+    // The transaction completed before the body failed: the body awaited foreign work, so the
+    // writes it issued before that await are committed. The body's own error (an
+    // `InvalidStateError` from the finished transaction, or even a `ClaimLost`) would tell the
+    // caller that nothing was applied, which is false.
+    if (committed) throw committedHalfway(e);
     throw isStorageException(e) ? storageError(e) : e;
   }
   try {
@@ -172,6 +182,27 @@ function isStorageException(e: unknown): boolean {
   if (isWorkflowError(e)) return false;
   const name = (e as { name?: unknown } | null)?.name;
   return typeof name === 'string' && IDB_ERROR_NAMES.has(name);
+}
+
+/**
+ * The error of a body that failed after its transaction had already committed (it broke the
+ * INVARIANT above). `details.committed` is true: what the body wrote before its foreign await
+ * is in the database, so running it again would apply that part twice.
+ */
+function committedHalfway(e: unknown): WorkflowError {
+  const name = (e as { name?: unknown } | null)?.name;
+  return new WorkflowError(
+    'StoreError',
+    `a transaction body awaited something other than its own requests; the transaction committed before the body failed (${
+      typeof name === 'string' ? `${name}: ` : ''
+    }${(e as { message?: unknown } | null)?.message ?? String(e)})`,
+    { cause: typeof name === 'string' ? name : null, committed: true },
+  );
+}
+
+/** True for the error of a body whose transaction committed before the body failed. */
+export function isCommittedHalfway(e: unknown): boolean {
+  return isWorkflowError(e, 'StoreError') && (e as WorkflowError).details.committed === true;
 }
 
 /** Maps a storage exception to a named error. */

@@ -1,0 +1,129 @@
+/**
+ * The public data types of Stepwise: what crosses the page/worker boundary and what callers
+ * read. Plain, structured-cloneable data only (no classes, no functions), so the same types
+ * serve the runtime, the RPC protocol and the client.
+ */
+import type { Json } from './json.ts';
+
+export type { Json } from './json.ts';
+
+export type RunState = 'pending' | 'scheduled' | 'running' | 'waiting' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled';
+export type TerminalStatus = 'succeeded' | 'failed' | 'cancelled';
+
+export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled'];
+
+export function isTerminal(state: RunState): state is TerminalStatus {
+  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
+}
+
+/** A request to start a run. */
+export interface RunSpec {
+  workflow: string;
+  input: Json;
+  /** 1–128 of [A-Za-z0-9_-]; generated (a ULID) when absent. Submission is idempotent on (runId, input). */
+  runId?: string;
+  /** User headers, passed to every step and to hooks. Keys starting `workflow.` are reserved. */
+  headers?: Record<string, string>;
+  /** Lower is claimed first. @default 1000 */
+  priority?: number;
+  /** Deliveries per step before it is dead-lettered. @default the runtime's retry.maxAttempts */
+  maxAttempts?: number;
+  /** App-KV writes committed with the submission (only when it is new). Keys starting `workflow/` are reserved. */
+  kvWrites?: Record<string, Json>;
+}
+
+export interface SubmitOutcome {
+  runId: string;
+  /** False when a run with this id and the same input already existed (nothing was written). */
+  newlySubmitted: boolean;
+}
+
+/** A run as stored: answered from IndexedDB, so it is right after a reload. */
+export interface RunStatus {
+  runId: string;
+  workflow: string;
+  state: RunState;
+  /** The current step, or the final one once terminal. */
+  stepNumber: number;
+  /** Deliveries of the current step so far (0 before its first claim). */
+  attempts: number;
+  submittedAt: number;
+  updatedAt: number;
+  headers: Record<string, string>;
+  result?: Json;
+  error?: string;
+  /** When a scheduled step is due or a waiting step times out. */
+  wakeAt?: number;
+  /** The event key a waiting run waits for. */
+  eventKey?: string;
+  /** The latest `step.progress` update checkpointed for the current step, if any. */
+  progress?: Json;
+}
+
+/** How a run ended: the payload of terminal notifications and of `wait()`. */
+export interface RunOutcome {
+  runId: string;
+  workflow: string;
+  status: TerminalStatus;
+  result?: Json;
+  /** The fail/cancel reason or the last step error; absent for an external cancel. */
+  error?: string;
+  headers: Record<string, string>;
+  finalStep: number;
+  submittedAt: number;
+  terminalAt: number;
+}
+
+export interface ListQuery {
+  /** Only runs in these states (derived states included). */
+  state?: RunState | RunState[];
+  workflow?: string;
+  /** @default 50, at most 1000 */
+  limit?: number;
+  /** From a previous page. */
+  cursor?: string;
+}
+
+export interface ListOutcome {
+  runs: RunStatus[];
+  cursor?: string;
+}
+
+/** One delivery of one step, as recorded by the runtime (for inspectors). */
+export interface AttemptRecord {
+  runId: string;
+  stepNumber: number;
+  jobId: string;
+  attempt: number;
+  outcome: 'continued' | 'scheduled' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'retried' | 'deadLettered' | 'interrupted' | 'leaseExpired';
+  error?: string;
+  /** True when the outcome came from step-output replay (the runner was not called). */
+  replayed?: boolean;
+  /** Memo reads that found a value during this attempt. */
+  memoHits: number;
+  startedAt?: number;
+  endedAt: number;
+}
+
+/** A dead-lettered job, as listed by `deadJobs`. */
+export interface DeadJob {
+  jobId: string;
+  kind: 'step' | 'notification';
+  runId?: string;
+  stepNumber?: number;
+  hook?: string;
+  attempts: number;
+  lastError: string | null;
+  failedAt: number | null;
+}
+
+export interface DeadJobsQuery {
+  after?: string;
+  /** @default 100 */
+  limit?: number;
+}
+
+/** What `subscribe`/`watch` listeners receive. */
+export type RunEvent =
+  | { type: 'status'; status: RunStatus }
+  | { type: 'progress'; runId: string; stepNumber: number; update: Json };

@@ -1,0 +1,95 @@
+/**
+ * Queue primitives bound to one open transaction, for a layer above (the runtime) that must
+ * change jobs and its own records in the same commit: a step's settlement, a submission, a
+ * cancellation. Inputs must already be validated (`Queue.checkEnqueue`, `Queue.checkEffects`):
+ * a throw in here aborts the whole transaction.
+ */
+import type { Json } from '../core/json.ts';
+import type { JobRecord } from '../store/db.ts';
+import type { Tx } from '../store/tx.ts';
+import { claimJobs } from './claim.ts';
+import type { QueueContext } from './context.ts';
+import { insertJob } from './enqueue.ts';
+import * as settle from './settle.ts';
+import type { CancelOutcome, Claim, EnqueueOptions, EnqueueOutcome, NackOutcome, SettleEffects, WakeOutcome } from './types.ts';
+
+export class QueueOps {
+  readonly t: Tx;
+  readonly #ctx: QueueContext;
+  readonly #owner: string;
+  /** Queues that got a new ready job in this transaction: announce them after commit. */
+  readonly touched = new Set<string>();
+
+  constructor(t: Tx, ctx: QueueContext, owner: string) {
+    this.t = t;
+    this.#ctx = ctx;
+    this.#owner = owner;
+  }
+
+  now(): number {
+    return this.#ctx.clock.now();
+  }
+
+  async insert(queue: string, payload: Json, options?: EnqueueOptions): Promise<EnqueueOutcome> {
+    const out = await insertJob(this.t, this.#ctx, queue, payload, options);
+    if (out.kind === 'new') this.touched.add(queue);
+    return out;
+  }
+
+  getJob(jobId: string): Promise<JobRecord | undefined> {
+    return this.t.get<JobRecord>('jobs', jobId);
+  }
+
+  claim(queue: string, max: number, leaseMs?: number): Promise<Claim[]> {
+    return claimJobs(this.t, this.#ctx, queue, max, this.#owner, leaseMs);
+  }
+
+  fence(claim: Claim): Promise<JobRecord> {
+    return settle.fence(this.t, claim);
+  }
+
+  ack(claim: Claim, effects?: SettleEffects): Promise<EnqueueOutcome[]> {
+    this.#touch(effects);
+    return settle.ack(this.t, this.#ctx, claim, effects);
+  }
+
+  async nack(claim: Claim, error: string, retryAfterMs?: number, effects?: SettleEffects): Promise<NackOutcome> {
+    const out = await settle.nack(this.t, this.#ctx, claim, error, retryAfterMs, effects);
+    if (out.kind === 'deadLettered') this.#touch(effects);
+    else this.touched.add(claim.job.queue);
+    return out;
+  }
+
+  deadLetter(claim: Claim, reason: string, effects?: SettleEffects): Promise<EnqueueOutcome[]> {
+    this.#touch(effects);
+    return settle.deadLetter(this.t, this.#ctx, claim, reason, effects);
+  }
+
+  async cancel(jobId: string, effects?: SettleEffects): Promise<CancelOutcome> {
+    const out = await settle.cancel(this.t, this.#ctx, jobId, effects);
+    if (out.kind === 'removed') this.#touch(effects);
+    return out;
+  }
+
+  ensureLease(claim: Claim, ms: number): Promise<number> {
+    return settle.ensureLease(this.t, this.#ctx, claim, ms);
+  }
+
+  async wake(jobId: string, payload?: Json): Promise<WakeOutcome> {
+    const out = await settle.wakeScheduled(this.t, this.#ctx, jobId, payload);
+    if (out === 'woken') {
+      const job = await this.getJob(jobId);
+      if (job) this.touched.add(job.queue);
+    }
+    return out;
+  }
+
+  applyEffects(effects: SettleEffects | undefined): Promise<EnqueueOutcome[]> {
+    this.#touch(effects);
+    return settle.applyEffects(this.t, this.#ctx, effects);
+  }
+
+  #touch(effects: SettleEffects | undefined): void {
+    for (const f of effects?.enqueue ?? []) this.touched.add(f.queue);
+  }
+}

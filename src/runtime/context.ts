@@ -1,0 +1,18 @@
+/** What the runtime's parts share: the queue (and its store and clock), options, the event bus. */
+import type { Clock } from '../core/clock.ts';
+import type { Emitter } from '../core/emitter.ts';
+import type { RunEvent } from '../core/types.ts';
+import type { Queue } from '../queue/queue.ts';
+import type { Store } from '../store/store.ts';
+import type { ResolvedOptions } from './options.ts';
+
+export interface RuntimeContext {
+  readonly queue: Queue;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly options: ResolvedOptions;
+  /** Local run events, emitted after the commit they describe. */
+  readonly events: Emitter<RunEvent>;
+  /** Asks the runtime to publish the current status of these runs (after a commit). */
+  publish(runIds: Iterable<string>): void;
+}

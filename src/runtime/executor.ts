@@ -1,0 +1,276 @@
+/**
+ * The executor: claims step and notification jobs up to the concurrency limit and runs them.
+ * Only the instance holding the executor role (the host's executor lock) runs one.
+ *
+ * Loop invariant: a wake-up armed before each claim is tripped by any event that may create
+ * work (an enqueue in this process, a freed slot, stop), so no wake-up falls between "claimed
+ * nothing" and "went to sleep". Otherwise it sleeps on the runtime clock until the next due
+ * job, the next maintenance tick or the poll interval (work from other instances).
+ */
+import { WorkflowError, isWorkflowError } from '../core/errors.ts';
+import { idProblem } from '../core/ids.ts';
+import { hashJson, type Json } from '../core/json.ts';
+import { StepError, isStepError } from '../core/outcome.ts';
+import type { Claim } from '../queue/types.ts';
+import type { RuntimeContext } from './context.ts';
+import { processNotification } from './notifications.ts';
+import { HEADER, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
+import { checkOutcome, parseReplay, remainingDelay, settleStep, type Delivery, type Verdict } from './settlement.ts';
+import { buildStep, type DeliveryHandles } from './step-context.ts';
+import type { StepRunner } from './types.ts';
+
+interface Running {
+  runId: string | undefined;
+  controller: AbortController | undefined;
+  done: Promise<void>;
+}
+
+/** Backoff for a settlement that failed on storage (O-16): the runner is not re-invoked. */
+const SETTLE_RETRY_MS = [50, 250, 1000, 4000];
+
+export class Executor {
+  readonly #ctx: RuntimeContext;
+  readonly #isOwnerAlive: ((owner: string | null) => boolean | Promise<boolean>) | undefined;
+  readonly #inFlight = new Map<string, Running>();
+  #wake = new AbortController();
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #offQueue: () => void = () => undefined;
+  /** Errors the loop survived (storage trouble); the latest is kept for inspection. */
+  lastError: unknown;
+
+  constructor(ctx: RuntimeContext, isOwnerAlive?: (owner: string | null) => boolean | Promise<boolean>) {
+    this.#ctx = ctx;
+    this.#isOwnerAlive = isOwnerAlive;
+  }
+
+  get running(): boolean {
+    return this.#loop !== undefined && !this.#stopping;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Recovers abandoned claims, then starts the loop. */
+  async start(): Promise<void> {
+    if (this.#loop) return;
+    this.#stopping = false;
+    const q = this.#ctx.queue;
+    this.#offQueue = q.on((e) => {
+      if (e.type === 'enqueued' && (e.queue === this.#ctx.options.queueName || e.queue === '*')) this.#wake.abort();
+      if (e.type === 'cancelRequested') this.#abortJob(e.jobId);
+    });
+    await this.recover();
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Returns claims of dead owners to the queue: with a liveness oracle (Web Locks), every claim
+   * whose owner is gone; without one (a single runtime per database, as in Node), every claim
+   * not held by this instance (G-03: recovery at open does not wait for the lease).
+   */
+  async recover(): Promise<void> {
+    const mine = this.#ctx.queue.owner;
+    const alive = this.#isOwnerAlive ?? ((o: string | null) => o === mine);
+    await this.#ctx.queue.recoverClaims((o) => (o === mine ? true : alive(o)), { queue: this.#ctx.options.queueName });
+  }
+
+  /** Stops claiming; with `drain`, waits for the steps in flight to settle. */
+  async stop(drain: boolean): Promise<void> {
+    this.#stopping = true;
+    this.#wake.abort();
+    this.#offQueue();
+    const loop = this.#loop;
+    this.#loop = undefined;
+    if (drain) {
+      await loop;
+      while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()].map((r) => r.done));
+    }
+  }
+
+  /** Aborts the step of `runId` running here, if any (an external cancel). */
+  abortRun(runId: string): void {
+    for (const r of this.#inFlight.values()) if (r.runId === runId) r.controller?.abort(cancelReason());
+  }
+
+  #abortJob(jobId: string): void {
+    this.#inFlight.get(jobId)?.controller?.abort(cancelReason());
+  }
+
+  async #run(): Promise<void> {
+    const { queue, clock, options } = this.#ctx;
+    let nextMaintenance = clock.now();
+    while (!this.#stopping) {
+      const wake = (this.#wake = new AbortController());
+      try {
+        if (clock.now() >= nextMaintenance) {
+          nextMaintenance = clock.now() + options.reapIntervalMs;
+          await queue.reap();
+          if (this.#isOwnerAlive) await this.recover();
+        }
+        const capacity = options.concurrency - this.#inFlight.size;
+        if (capacity > 0) {
+          const claims = await queue.claimBatch(options.queueName, capacity);
+          for (const c of claims) this.#spawn(c);
+          if (claims.length === capacity) continue;
+        }
+        if (this.#stopping) break;
+        const now = clock.now();
+        const due = await queue.nextDueAt(options.queueName);
+        const until = Math.min(due ?? Infinity, nextMaintenance, now + options.pollIntervalMs);
+        await clock.sleep(Math.max(0, until - now), wake.signal).catch(() => undefined);
+      } catch (e) {
+        // Storage trouble (a closed or full database): keep the loop alive, try again later.
+        this.lastError = e;
+        if (isWorkflowError(e, 'StoreClosed') && this.#ctx.store.isClosed) break;
+        await clock.sleep(options.pollIntervalMs, wake.signal).catch(() => undefined);
+      }
+    }
+  }
+
+  #spawn(claim: Claim): void {
+    const entry: Running = { runId: claim.job.runId, controller: undefined, done: Promise.resolve() };
+    this.#inFlight.set(claim.job.id, entry);
+    entry.done = this.#deliver(claim, entry)
+      .catch((e) => {
+        this.lastError = e;
+      })
+      .finally(() => {
+        this.#inFlight.delete(claim.job.id);
+        this.#wake.abort();
+      });
+  }
+
+  async #deliver(claim: Claim, entry: Running): Promise<void> {
+    if (claim.job.headers[HEADER.terminal] !== undefined) {
+      await processNotification(this.#ctx, claim).catch(ignoreClaimLost);
+      return;
+    }
+    const h = claim.job.headers;
+    const runId = h[HEADER.runId];
+    const stepText = h[HEADER.step];
+    if (runId === undefined || idProblem(runId) || stepText === undefined || !/^\d{1,9}$/.test(stepText)) {
+      // M-11: a step job this runtime cannot read is dead-lettered without calling a runner.
+      const bad = runId === undefined || idProblem(runId) ? HEADER.runId : HEADER.step;
+      await this.#ctx.queue.deadLetter(claim, `malformed step job: header ${bad} is missing or invalid`).catch(ignoreClaimLost);
+      return;
+    }
+    const stepNumber = Number(stepText);
+    const base: Delivery = { claim, runId, stepNumber, memoHits: 0, startedAt: this.#ctx.clock.now() };
+    const run = await this.#ctx.store.read((t) => t.get<RunRecord>('runs', runId), ['runs']);
+    if (!run || run.state !== 'active' || run.jobId !== claim.job.id || claim.job.cancelRequested || run.cancelRequested) {
+      // Ended, moved on, or cancelled before this delivery began: settle without the runner.
+      await this.#settle(base, { kind: 'cancelled' });
+      return;
+    }
+    const runner = this.#ctx.options.workflows[run.workflow];
+    if (!runner) {
+      await this.#settle(base, { kind: 'error', error: StepError.permanent(`no workflow named ${JSON.stringify(run.workflow)} is registered in this runtime`) });
+      return;
+    }
+    const d: Delivery = { ...base };
+    const event = await this.#observeEvent(claim, d);
+    if (this.#ctx.options.stepOutputReplay) {
+      d.payloadHash = await hashJson(claim.job.payload);
+      const replay = await this.#replay(d);
+      if (replay) {
+        await this.#settle(d, replay);
+        return;
+      }
+    }
+    const handles = buildStep(this.#ctx, claim, run, stepNumber, event);
+    entry.controller = handles.controller;
+    const verdict = await this.#runStep(runner, handles);
+    handles.effects.seal();
+    d.memoHits = handles.memo.hits;
+    if (verdict) await this.#settle(d, verdict);
+  }
+
+  /** What `step.event` is for a step that follows a `waitForEvent` (J-03, J-08, J-10). */
+  async #observeEvent(claim: Claim, d: Delivery): Promise<{ key: string; payload: Json | null } | undefined> {
+    const key = claim.job.headers[HEADER.event];
+    if (key === undefined) return undefined;
+    d.eventKey = key;
+    if (claim.job.wokenAt !== null) return { key, payload: claim.job.wakePayload };
+    const ev = await this.#ctx.store.read((t) => t.get<EventRecord>('events', key), ['events']);
+    if (ev?.buffered) {
+      d.consumedBufferAt = ev.buffered.at;
+      return { key, payload: ev.buffered.payload };
+    }
+    return { key, payload: null };
+  }
+
+  async #replay(d: Delivery): Promise<Verdict | undefined> {
+    const rec = await this.#ctx.store.read((t) => t.get<MemoRecord>('memos', [d.runId, d.stepNumber, `r:${d.payloadHash}`]), ['memos']);
+    const r = parseReplay(rec?.value);
+    if (!r) return undefined;
+    let outcome = r.outcome;
+    const now = this.#ctx.clock.now();
+    if (outcome.kind === 'next' && outcome.delayMs !== undefined) outcome = { ...outcome, delayMs: remainingDelay(r.storedAt, now, outcome.delayMs) };
+    if (outcome.kind === 'waitForEvent' && outcome.timeoutMs !== undefined) outcome = { ...outcome, timeoutMs: remainingDelay(r.storedAt, now, outcome.timeoutMs) };
+    return { kind: 'outcome', outcome, effects: r.effects, replayed: true };
+  }
+
+  /**
+   * Runs the runner, bounded by the delivery's lease: if the lease runs out first (the runner
+   * hangs, or never extends), the step's signal is aborted and the delivery is abandoned to
+   * the reaper (no settlement). Resolves the verdict otherwise.
+   */
+  async #runStep(runner: StepRunner, h: DeliveryHandles): Promise<Verdict | undefined> {
+    const { clock } = this.#ctx;
+    const watchdogStop = new AbortController();
+    const leaseLost = (async () => {
+      for (;;) {
+        const rearm = new AbortController();
+        h.lease.onExtend = () => rearm.abort();
+        const stop = () => rearm.abort();
+        watchdogStop.signal.addEventListener('abort', stop, { once: true });
+        await clock.sleep(Math.max(0, h.lease.expiresAt - clock.now()), rearm.signal).catch(() => undefined);
+        watchdogStop.signal.removeEventListener('abort', stop);
+        if (watchdogStop.signal.aborted) return 'stopped' as const;
+        if (clock.now() >= h.lease.expiresAt) return 'lost' as const;
+      }
+    })();
+    const result = (async (): Promise<Verdict> => {
+      try {
+        const outcome = checkOutcome(await runner(h.step), this.#ctx.options.maxPayloadBytes);
+        return { kind: 'outcome', outcome, effects: h.effects.toJson(), replayed: false };
+      } catch (e) {
+        return { kind: 'error', error: isStepError(e) ? e : StepError.from(e) };
+      }
+    })();
+    const winner = await Promise.race([result, leaseLost]);
+    watchdogStop.abort();
+    if (winner === 'lost') {
+      h.controller.abort(new WorkflowError('ClaimLost', 'the lease of this delivery expired'));
+      return undefined;
+    }
+    return winner as Verdict;
+  }
+
+  /** Settles, retrying a storage failure with backoff (O-16); a lost claim is not an error. */
+  async #settle(d: Delivery, v: Verdict): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await settleStep(this.#ctx, d, v);
+        return;
+      } catch (e) {
+        if (isWorkflowError(e, 'ClaimLost')) return;
+        const wait = SETTLE_RETRY_MS[i];
+        const transient = isWorkflowError(e) && !(e as WorkflowError).isPermanent() && (e as WorkflowError).details['committed'] !== true;
+        if (wait === undefined || !transient || (isWorkflowError(e, 'StoreClosed') && this.#ctx.store.isClosed)) throw e;
+        await this.#ctx.clock.sleep(wait);
+      }
+    }
+  }
+}
+
+function cancelReason(): WorkflowError {
+  return new WorkflowError('CancelRequested', 'the run was cancelled');
+}
+
+function ignoreClaimLost(e: unknown): void {
+  if (!isWorkflowError(e, 'ClaimLost')) throw e;
+}
+

@@ -1,0 +1,80 @@
+/**
+ * Per-step memo in the `memos` table, keyed [runId, stepNumber, kind:key]. Reads and writes go
+ * straight to storage (no cache), so two instances see the same entries (H-13), and a put is
+ * committed before it resolves, so the next attempt of the step reads it (H-14). Entries are
+ * addressed by run id, not run instance: a re-submitted id shares them (H-20).
+ */
+import { WorkflowError } from '../core/errors.ts';
+import { checkJson, hashJson, type Json } from '../core/json.ts';
+import type { Store } from '../store/store.ts';
+import type { MemoRecord } from './records.ts';
+import type { Memo } from './types.ts';
+
+export class StepMemo implements Memo {
+  readonly #store: Store;
+  readonly #runId: string;
+  readonly #step: number;
+  readonly #maxBytes: number;
+  /** Reads that found a value (for the attempt history). */
+  hits = 0;
+
+  constructor(store: Store, runId: string, step: number, maxBytes: number) {
+    this.#store = store;
+    this.#runId = runId;
+    this.#step = step;
+    this.#maxBytes = maxBytes;
+  }
+
+  get(key: string): Promise<Json | null> {
+    checkMemoKey(key);
+    return this.#read(`k:${key}`);
+  }
+
+  put(key: string, value: Json): Promise<void> {
+    checkMemoKey(key);
+    checkJson(value, 'memo value', this.#maxBytes);
+    return this.#write(`k:${key}`, value);
+  }
+
+  async contentGet(input: Json): Promise<Json | null> {
+    return this.#read(`c:${await contentKey(input)}`);
+  }
+
+  async contentPut(input: Json, value: Json): Promise<void> {
+    const key = await contentKey(input);
+    checkJson(value, 'memo value', this.#maxBytes);
+    return this.#write(`c:${key}`, value);
+  }
+
+  async #read(key: string): Promise<Json | null> {
+    const rec = await this.#store.read((t) => t.get<MemoRecord>('memos', [this.#runId, this.#step, key]), ['memos']);
+    if (rec === undefined) return null;
+    this.hits++;
+    return rec.value;
+  }
+
+  async #write(key: string, value: Json): Promise<void> {
+    const rec: MemoRecord = { runId: this.#runId, step: this.#step, key, value };
+    await this.#store.write(async (t) => t.put('memos', rec));
+  }
+}
+
+function checkMemoKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new WorkflowError('InvalidArgument', 'a memo key must be a string', { what: 'memo key' });
+}
+
+/** @throws `InvalidPayload` when `input` is not JSON (H-12: permanent) */
+async function contentKey(input: Json): Promise<string> {
+  checkJson(input, 'memo content input');
+  return hashJson(input);
+}
+
+/** Deletes every memo entry (user, content and replay) of a run. @returns how many */
+export async function clearMemosForRun(store: Store, runId: string): Promise<number> {
+  return store.write(async (t) => {
+    const range = t.keyRange.bound([runId], [runId, []]);
+    const n = await t.count('memos', undefined, range);
+    if (n > 0) t.delete('memos', range);
+    return n;
+  });
+}

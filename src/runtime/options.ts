@@ -1,0 +1,118 @@
+/** Runtime configuration: defaults and validation, done once at `Runtime.open`. */
+import type { Clock } from '../core/clock.ts';
+import { invalidArgument } from '../core/errors.ts';
+import { idProblem } from '../core/ids.ts';
+import { retryPolicy, type RetryPolicy } from '../core/retry.ts';
+import type { Durability } from '../store/tx.ts';
+import type { StepRunner, TerminalHook } from './types.ts';
+
+export interface RuntimeOptions {
+  /** IndexedDB database name. @default 'stepwise' */
+  name?: string;
+  /** Workflow name -> runner. */
+  workflows: Record<string, StepRunner>;
+  indexedDB?: IDBFactory;
+  IDBKeyRange?: typeof IDBKeyRange;
+  /** @default the system clock */
+  clock?: Clock;
+  /** Most steps running at once in this instance. @default 16 */
+  concurrency?: number;
+  /** Per-step retries. @default { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 300000, jitter: 0.2 } */
+  retry?: Partial<RetryPolicy>;
+  /** Time lease of a delivery where no liveness signal exists. @default 30000 */
+  leaseMs?: number;
+  /** Keep memo entries this long after a run ends (enables terminal markers and the sweeper). */
+  memoRetentionMs?: number;
+  /** Keep finished runs' status this long. @default 7 days */
+  keepDoneRunsMs?: number;
+  /** Keep dead jobs this long. @default 7 days */
+  deadRetentionMs?: number;
+  /** Record each step's outcome so a redelivery replays it instead of running again. @default false */
+  stepOutputReplay?: boolean;
+  hooks?: TerminalHook[];
+  /** Largest input/payload/result/KV value, as UTF-8 JSON. @default 1 MiB */
+  maxPayloadBytes?: number;
+  /** The queue of step and notification jobs. @default 'workflow-steps' */
+  queueName?: string;
+  /** Identity recorded on this instance's claims (the host passes its lock name). */
+  owner?: string;
+  /**
+   * Whether the owner of a claim is alive (the host answers from Web Locks). Without it, every
+   * claim not owned by this instance is taken as abandoned when it starts (one runtime per
+   * database, as in Node); live foreign claims are still protected by fencing.
+   */
+  isOwnerAlive?: (owner: string | null) => boolean | Promise<boolean>;
+  /** How often an idle executor looks for work it was not told about. @default 1000 */
+  pollIntervalMs?: number;
+  /** How often expired time leases are reaped. @default 5000 */
+  reapIntervalMs?: number;
+  /** Durability of ordinary writes (submissions, events, cancels, terminal settlements are strict). @default 'relaxed' */
+  durability?: Durability;
+}
+
+export interface ResolvedOptions {
+  name: string;
+  workflows: Record<string, StepRunner>;
+  concurrency: number;
+  retry: RetryPolicy;
+  leaseMs: number;
+  memoRetentionMs: number | undefined;
+  keepDoneRunsMs: number;
+  deadRetentionMs: number;
+  stepOutputReplay: boolean;
+  hooks: TerminalHook[];
+  maxPayloadBytes: number;
+  queueName: string;
+  pollIntervalMs: number;
+  reapIntervalMs: number;
+}
+
+const DAY = 24 * 3600 * 1000;
+
+/** @throws WorkflowError `InvalidArgument` naming the bad option */
+export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) throw invalidArgument('options', 'must be an object', o);
+  if (typeof o.workflows !== 'object' || o.workflows === null) throw invalidArgument('workflows', 'must be an object of name -> runner', o.workflows);
+  for (const [name, runner] of Object.entries(o.workflows)) {
+    if (name.length === 0 || name.length > 128) throw invalidArgument(`workflow name ${JSON.stringify(name)}`, 'must be 1 to 128 characters');
+    if (typeof runner !== 'function') throw invalidArgument(`workflows.${name}`, 'must be a function (step) => Promise<StepOutcome>', runner);
+  }
+  const positiveInt = (v: unknown, what: string, d: number): number => {
+    if (v === undefined) return d;
+    if (!(typeof v === 'number' && Number.isSafeInteger(v) && v >= 1)) throw invalidArgument(what, 'must be an integer >= 1', v);
+    return v;
+  };
+  const ms = (v: unknown, what: string, d: number, min = 0): number => {
+    if (v === undefined) return d;
+    if (!(typeof v === 'number' && Number.isFinite(v) && v >= min)) throw invalidArgument(what, `must be a finite number of ms >= ${min}`, v);
+    return v;
+  };
+  if (o.memoRetentionMs !== undefined) ms(o.memoRetentionMs, 'memoRetentionMs', 0, 1);
+  const hooks = o.hooks ?? [];
+  if (!Array.isArray(hooks)) throw invalidArgument('hooks', 'must be an array', hooks);
+  const names = new Set<string>();
+  for (const h of hooks) {
+    if (typeof h !== 'object' || h === null || typeof h.onTerminal !== 'function') throw invalidArgument('hook', 'must have onTerminal(outcome, effects)', h);
+    if (typeof h.name !== 'string' || idProblem(h.name)) throw invalidArgument('hook.name', 'must be 1–128 of [A-Za-z0-9_-]', h.name);
+    if (names.has(h.name)) throw invalidArgument('hook.name', 'must be unique', h.name);
+    names.add(h.name);
+  }
+  const queueName = o.queueName ?? 'workflow-steps';
+  if (typeof queueName !== 'string' || queueName.length === 0 || queueName.length > 255) throw invalidArgument('queueName', 'must be 1 to 255 characters', queueName);
+  return {
+    name: o.name ?? 'stepwise',
+    workflows: { ...o.workflows },
+    concurrency: positiveInt(o.concurrency, 'concurrency', 16),
+    retry: retryPolicy(o.retry),
+    leaseMs: ms(o.leaseMs, 'leaseMs', 30_000, 1),
+    memoRetentionMs: o.memoRetentionMs,
+    keepDoneRunsMs: ms(o.keepDoneRunsMs, 'keepDoneRunsMs', 7 * DAY),
+    deadRetentionMs: ms(o.deadRetentionMs, 'deadRetentionMs', 7 * DAY),
+    stepOutputReplay: o.stepOutputReplay ?? false,
+    hooks,
+    maxPayloadBytes: positiveInt(o.maxPayloadBytes, 'maxPayloadBytes', 1024 * 1024),
+    queueName,
+    pollIntervalMs: ms(o.pollIntervalMs, 'pollIntervalMs', 1000, 1),
+    reapIntervalMs: ms(o.reapIntervalMs, 'reapIntervalMs', 5000, 1),
+  };
+}

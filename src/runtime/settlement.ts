@@ -1,0 +1,312 @@
+/**
+ * A step's settlement: what the runner's result (or its absence) does to the run, in ONE
+ * transaction fenced on the delivery's claim (principle 2; HI-1, HI-2). Whatever the runner
+ * returned, a cancel requested meanwhile wins (read inside the transaction, so a cancel that
+ * commits between the runner's return and this settlement is not missed), except that a
+ * runner-issued cancel keeps its own reason (F-07).
+ */
+import { WorkflowError, isWorkflowError } from '../core/errors.ts';
+import { checkJson, type Json } from '../core/json.ts';
+import { StepError, type StepOutcome } from '../core/outcome.ts';
+import type { QueueOps } from '../queue/ops.ts';
+import type { Claim, SettleEffects } from '../queue/types.ts';
+import type { RuntimeContext } from './context.ts';
+import { HEADER, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
+import { addHistory, endRun } from './terminal.ts';
+
+/** What a delivery produced. */
+export type Verdict =
+  | { kind: 'outcome'; outcome: StepOutcome; effects: RecordedEffects; replayed: boolean }
+  | { kind: 'error'; error: StepError }
+  /** The run was cancelled from outside before the runner produced anything worth keeping. */
+  | { kind: 'cancelled' };
+
+export interface RecordedEffects {
+  put: Record<string, Json>;
+  delete: string[];
+}
+
+/** The delivery being settled and what the step observed. */
+export interface Delivery {
+  claim: Claim;
+  runId: string;
+  stepNumber: number;
+  /** Hash of the step payload: keys the step-output replay record. */
+  payloadHash?: string;
+  /** The event key this step followed (a `waitForEvent` before it), and whether it consumed a buffered payload. */
+  eventKey?: string;
+  consumedBufferAt?: number;
+  memoHits: number;
+  startedAt: number;
+}
+
+export type SettleResult = 'settled' | 'orphan';
+
+/** The replay record stored per (run, step, payload hash). */
+export interface ReplayRecord {
+  outcome: StepOutcome;
+  effects: RecordedEffects;
+  storedAt: number;
+}
+
+/**
+ * Checks a runner's return value. A runner that returns garbage gets a permanent step error
+ * naming the problem rather than a half-applied settlement.
+ */
+export function checkOutcome(o: unknown, maxBytes: number): StepOutcome {
+  const bad = (why: string) => StepError.permanent(`the runner returned an invalid outcome: ${why}`);
+  if (typeof o !== 'object' || o === null) throw bad(`expected an Outcome, got ${o === null ? 'null' : typeof o}`);
+  const x = o as Record<string, unknown>;
+  const json = (v: unknown, what: string) => {
+    try {
+      checkJson(v, what, maxBytes);
+    } catch (e) {
+      throw isWorkflowError(e) ? StepError.permanent(`${e.name}: ${e.message}`) : e;
+    }
+  };
+  const ms = (v: unknown, what: string) => {
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw bad(`${what} must be a finite number >= 0`);
+  };
+  switch (x['kind']) {
+    case 'next':
+      json(x['payload'], 'next payload');
+      ms(x['delayMs'], 'delayMs');
+      break;
+    case 'waitForEvent':
+      if (typeof x['key'] !== 'string' || x['key'].length === 0 || x['key'].length > 512) throw bad('an event key must be 1 to 512 characters');
+      json(x['payload'], 'next payload');
+      ms(x['timeoutMs'], 'timeoutMs');
+      break;
+    case 'succeed':
+      json(x['result'], 'result');
+      break;
+    case 'fail':
+    case 'cancel':
+      if (typeof x['reason'] !== 'string') throw bad('a reason must be a string');
+      break;
+    default:
+      throw bad(`unknown kind ${JSON.stringify(x['kind'])}`);
+  }
+  return o as StepOutcome;
+}
+
+/** Whether this verdict (probably) ends the run: such settlements are written with strict durability. */
+function endsRun(d: Delivery, v: Verdict): boolean {
+  if (v.kind === 'cancelled') return true;
+  if (v.kind === 'error') return v.error.kind === 'permanent' || d.claim.job.attempts >= d.claim.job.maxAttempts;
+  return v.outcome.kind === 'succeed' || v.outcome.kind === 'fail' || v.outcome.kind === 'cancel';
+}
+
+/** Settles one delivery. @throws `ClaimLost` when the claim was lost (nothing applied). */
+export async function settleStep(ctx: RuntimeContext, d: Delivery, v: Verdict): Promise<SettleResult> {
+  const out = await ctx.queue.transact((ops) => settleBody(ops, ctx, d, v), { strict: endsRun(d, v) });
+  ctx.publish([d.runId]);
+  return out;
+}
+
+async function settleBody(ops: QueueOps, ctx: RuntimeContext, d: Delivery, v: Verdict): Promise<SettleResult> {
+  const t = ops.t;
+  const job = await ops.fence(d.claim);
+  const run = await t.get<RunRecord>('runs', d.runId);
+  if (!run || run.state !== 'active' || run.jobId !== job.id) {
+    // A step of a run that ended or moved on (e.g. a dead job requeued by hand): drop it.
+    await ops.ack(d.claim);
+    return 'orphan';
+  }
+  const now = ops.now();
+  const entry = { stepNumber: d.stepNumber, jobId: job.id, attempt: job.attempts, memoHits: d.memoHits, startedAt: d.startedAt, endedAt: now };
+  const verdictMax = job.maxAttempts;
+  const externallyCancelled = job.cancelRequested || run.cancelRequested === true;
+
+  if (v.kind === 'cancelled' || (externallyCancelled && !(v.kind === 'outcome' && v.outcome.kind === 'cancel'))) {
+    await ops.ack(d.claim, {
+      apply: async () => {
+        addHistory(t, run, { ...entry, outcome: 'cancelled' });
+        await endRun(ops, ctx, run, { status: 'cancelled', finalStep: d.stepNumber, notificationMaxAttempts: verdictMax });
+      },
+    });
+    return 'settled';
+  }
+
+  if (v.kind === 'error') {
+    const message = v.error.message;
+    const fail: SettleEffects = {
+      apply: async () => {
+        addHistory(t, run, { ...entry, outcome: 'deadLettered', error: message });
+        await endRun(ops, ctx, run, { status: 'failed', error: message, finalStep: d.stepNumber });
+      },
+    };
+    if (v.error.kind === 'permanent') {
+      await ops.deadLetter(d.claim, message, fail);
+      return 'settled';
+    }
+    const r = await ops.nack(d.claim, message, v.error.retryAfterMs, fail);
+    if (r.kind === 'retried') {
+      addHistory(t, run, { ...entry, outcome: 'retried', error: message });
+      run.updatedAt = now;
+      t.put('runs', run);
+    }
+    return 'settled';
+  }
+
+  const { outcome, effects } = v;
+  const kv: SettleEffects = { kvPut: effects.put, kvDelete: effects.delete };
+  if (ctx.options.stepOutputReplay && d.payloadHash !== undefined && !v.replayed) {
+    const rec: MemoRecord = { runId: d.runId, step: d.stepNumber, key: `r:${d.payloadHash}`, value: { outcome, effects, storedAt: now } as unknown as Json };
+    t.put('memos', rec);
+  }
+  await consumeEvent(ops, d);
+  delete run.eventKey;
+  delete run.progress;
+
+  switch (outcome.kind) {
+    case 'next':
+    case 'waitForEvent':
+      return advance(ops, ctx, d, run, job.priority, verdictMax, outcome, kv, entry, v.replayed);
+    default: {
+      const status = outcome.kind === 'succeed' ? 'succeeded' : outcome.kind === 'fail' ? 'failed' : 'cancelled';
+      await ops.ack(d.claim, {
+        ...kv,
+        apply: async () => {
+          addHistory(t, run, { ...entry, outcome: status, ...(v.replayed ? { replayed: true } : {}) });
+          await endRun(ops, ctx, run, {
+            status,
+            finalStep: d.stepNumber,
+            notificationMaxAttempts: verdictMax,
+            ...(outcome.kind === 'succeed' ? { result: outcome.result } : { error: outcome.reason }),
+          });
+        },
+      });
+      return 'settled';
+    }
+  }
+}
+
+/** Continue: the next step's job, now, after a delay, or parked on an event. */
+async function advance(
+  ops: QueueOps,
+  ctx: RuntimeContext,
+  d: Delivery,
+  run: RunRecord,
+  priority: number,
+  maxAttempts: number,
+  outcome: Extract<StepOutcome, { kind: 'next' | 'waitForEvent' }>,
+  kv: SettleEffects,
+  entry: { stepNumber: number; jobId: string; attempt: number; memoHits: number; startedAt: number; endedAt: number },
+  replayed: boolean,
+): Promise<SettleResult> {
+  const t = ops.t;
+  const now = ops.now();
+  const next = d.stepNumber + 1;
+  const headers: Record<string, string> = {
+    ...run.headers,
+    [HEADER.runId]: run.runId,
+    [HEADER.step]: String(next),
+    [HEADER.workflow]: run.workflow,
+  };
+  let runAt = now;
+  let ev: EventRecord | undefined;
+  if (outcome.kind === 'next') {
+    runAt = now + (outcome.delayMs ?? 0);
+  } else {
+    ev = (await t.get<EventRecord>('events', outcome.key)) ?? { key: outcome.key };
+    if (ev.waiter && ev.waiter.runId !== run.runId) {
+      const holder = await ops.getJob(ev.waiter.jobId);
+      if (holder?.state === 'scheduled') {
+        // One waiter per key (J-07): this run fails, the other keeps waiting.
+        const message = new WorkflowError('EventWaiterExists', `a waiter is already registered for event key ${JSON.stringify(outcome.key)}`).message;
+        await ops.deadLetter(d.claim, message, {
+          apply: async () => {
+            addHistory(t, run, { ...entry, outcome: 'deadLettered', error: message });
+            await endRun(ops, ctx, run, { status: 'failed', error: message, finalStep: d.stepNumber });
+          },
+        });
+        return 'settled';
+      }
+    }
+    headers[HEADER.event] = outcome.key;
+    // No timeout: due "never" (Infinity sorts after every time), until an event wakes it.
+    runAt = outcome.timeoutMs === undefined ? Infinity : now + outcome.timeoutMs;
+  }
+  await ops.ack(d.claim, {
+    ...kv,
+    enqueue: [
+      {
+        queue: ctx.options.queueName,
+        payload: outcome.payload,
+        headers,
+        dedupKey: `run:${run.runId}:${next}`,
+        priority,
+        maxAttempts,
+        runId: run.runId,
+        runAt,
+      },
+    ],
+    apply: async (_t, [created]) => {
+      const jobId = created!.id;
+      let waiting = false;
+      if (ev) {
+        if (ev.buffered) {
+          // An event sent before anyone waited is consumed at registration (J-04).
+          if ((await ops.wake(jobId, ev.buffered.payload)) === 'woken') delete ev.buffered;
+        } else {
+          ev.waiter = { runId: run.runId, jobId };
+          waiting = true;
+        }
+        if (ev.waiter && ev.waiter.jobId !== jobId && !waiting) delete ev.waiter;
+        if (ev.waiter || ev.buffered) t.put('events', ev);
+        else t.delete('events', ev.key);
+        if (waiting) run.eventKey = ev.key;
+      }
+      addHistory(t, run, {
+        ...entry,
+        outcome: waiting ? 'waiting' : runAt > now ? 'scheduled' : 'continued',
+        ...(replayed ? { replayed: true } : {}),
+      });
+      run.stepNumber = next;
+      run.jobId = jobId;
+      run.updatedAt = now;
+      t.put('runs', run);
+    },
+  });
+  return 'settled';
+}
+
+/** Releases this step's hold on the event it followed: its waiter entry and a buffer it consumed. */
+async function consumeEvent(ops: QueueOps, d: Delivery): Promise<void> {
+  if (d.eventKey === undefined) return;
+  const ev = await ops.t.get<EventRecord>('events', d.eventKey);
+  if (!ev) return;
+  let changed = false;
+  if (ev.waiter?.runId === d.runId) {
+    delete ev.waiter;
+    changed = true;
+  }
+  if (d.consumedBufferAt !== undefined && ev.buffered?.at === d.consumedBufferAt) {
+    delete ev.buffered;
+    changed = true;
+  }
+  if (!changed) return;
+  if (ev.waiter || ev.buffered) ops.t.put('events', ev);
+  else ops.t.delete('events', ev.key);
+}
+
+/** Reads a replay record; anything malformed is a miss (G-12). */
+export function parseReplay(value: unknown): ReplayRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Partial<ReplayRecord>;
+  if (typeof r.storedAt !== 'number' || typeof r.effects !== 'object' || r.effects === null) return undefined;
+  if (typeof r.effects.put !== 'object' || r.effects.put === null || !Array.isArray(r.effects.delete)) return undefined;
+  try {
+    checkOutcome(r.outcome, Infinity);
+  } catch {
+    return undefined;
+  }
+  return r as ReplayRecord;
+}
+
+/** The delay still owed on replay, measured from when the outcome was recorded (E-03). */
+export function remainingDelay(storedAt: number, now: number, delayMs: number): number {
+  if (now < storedAt) return delayMs;
+  return Math.max(0, delayMs - (now - storedAt));
+}

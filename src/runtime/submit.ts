@@ -1,0 +1,63 @@
+/**
+ * Submission: one strict transaction writes the run record, the step-0 job and the caller's
+ * kvWrites, or nothing. Idempotent on (runId, canonical hash of the input): the same pair
+ * answers `newlySubmitted: false`, another input for an active run `InputMismatch`. A run id
+ * whose run has ended may be used again (A-08). Concurrent submits of one id (tabs, instances)
+ * are serialised by IndexedDB itself, so exactly one creates the run (A-06, O-07).
+ */
+import { WorkflowError } from '../core/errors.ts';
+import { hashJson, type Json } from '../core/json.ts';
+import { Priority } from '../queue/types.ts';
+import type { RunSpec, SubmitOutcome } from '../core/types.ts';
+import type { RuntimeContext } from './context.ts';
+import { HEADER, type RunRecord } from './records.ts';
+import { checkRunSpec } from './validate.ts';
+
+export async function submit(ctx: RuntimeContext, spec: RunSpec): Promise<SubmitOutcome> {
+  checkRunSpec(spec, ctx.options);
+  const runId = spec.runId ?? ctx.queue.newId();
+  const inputHash = await hashJson(spec.input);
+  const headers = { ...(spec.headers ?? {}) };
+  const priority = spec.priority ?? Priority.NORMAL;
+  const maxAttempts = spec.maxAttempts ?? ctx.options.retry.maxAttempts;
+  const jobHeaders = { ...headers, [HEADER.runId]: runId, [HEADER.step]: '0', [HEADER.workflow]: spec.workflow };
+  ctx.queue.checkEnqueue(ctx.options.queueName, spec.input, { headers: jobHeaders });
+
+  const out = await ctx.queue.transact(async (ops) => {
+    const existing = await ops.t.get<RunRecord>('runs', runId);
+    if (existing && existing.state === 'active') {
+      if (existing.inputHash !== inputHash) {
+        throw new WorkflowError('InputMismatch', `run ${runId} exists with a different input`, { runId });
+      }
+      return { runId, newlySubmitted: false };
+    }
+    const job = await ops.insert(ctx.options.queueName, spec.input as Json, {
+      headers: jobHeaders,
+      dedupKey: `run:${runId}:0`,
+      priority,
+      maxAttempts,
+      runId,
+    });
+    const now = ops.now();
+    const run: RunRecord = {
+      runId,
+      workflow: spec.workflow,
+      inputHash,
+      headers,
+      priority,
+      maxAttempts,
+      state: 'active',
+      stepNumber: 0,
+      jobId: job.id,
+      submittedAt: now,
+      updatedAt: now,
+      // A re-used id keeps counting its history where the earlier run left it.
+      historyCount: existing?.historyCount ?? 0,
+    };
+    ops.t.put('runs', run);
+    for (const [key, value] of Object.entries(spec.kvWrites ?? {})) ops.t.put('kv', { key, value });
+    return { runId, newlySubmitted: true };
+  }, { strict: true });
+  if (out.newlySubmitted) ctx.publish([runId]);
+  return out;
+}

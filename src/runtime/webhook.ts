@@ -1,0 +1,63 @@
+/**
+ * `webhookHook`: POSTs each run outcome as JSON to a URL, at least once (a terminal hook is a
+ * durable, retried job). 2xx acknowledges; 408, 429, 5xx and network failures retry (with the
+ * server's Retry-After); any other status dead-letters the notification.
+ */
+import { StepError } from '../core/outcome.ts';
+import type { RunOutcome } from '../core/types.ts';
+import type { TerminalHook } from './types.ts';
+
+export interface WebhookOptions {
+  url: string;
+  /** Extra request headers (e.g. an auth token: it stays in worker memory, never in storage). */
+  headers?: Record<string, string>;
+  /** Hook name (names the notification jobs). @default 'webhook' */
+  name?: string;
+  /** Only outcomes this accepts are delivered. @default all */
+  observes?: (o: RunOutcome) => boolean;
+  /** Per-delivery timeout. @default 30000 */
+  timeoutMs?: number;
+  /** Injectable for tests. @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+export function webhookHook(options: WebhookOptions): TerminalHook {
+  const url = new URL(options.url).toString();
+  const doFetch = options.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const hook: TerminalHook = {
+    name: options.name ?? 'webhook',
+    async onTerminal(outcome) {
+      let res: Response;
+      try {
+        res = await doFetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'workflow-run-id': outcome.runId, 'workflow-run-status': outcome.status, ...options.headers },
+          body: JSON.stringify(outcome),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (e) {
+        throw StepError.transient(`webhook delivery failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      await res.body?.cancel().catch(() => undefined);
+      if (res.ok) return;
+      const message = `webhook answered HTTP ${res.status}`;
+      if (res.status === 408 || res.status === 429 || res.status >= 500) {
+        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+        throw StepError.transient(message, retryAfterMs !== undefined ? { retryAfterMs } : {});
+      }
+      throw StepError.permanent(message);
+    },
+  };
+  if (options.observes) hook.observes = options.observes;
+  return hook;
+}
+
+/** Retry-After as seconds or an HTTP date, in ms from now. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
