@@ -1,0 +1,179 @@
+/**
+ * `connect`: the page side. A typed client with the runtime's methods plus `watch` and
+ * `close`, that reconnects by itself when its worker dies. No Dexie, no runtime code: calls
+ * cross to the worker, run events arrive on a BroadcastChannel.
+ *
+ * A call in flight when the worker dies rejects with `Unavailable` (transient, O-03) instead of
+ * hanging; the client is already reconnecting, and re-issuing the call is safe (submissions
+ * are idempotent on run id and input).
+ */
+import { invalidArgument } from '../core/errors.ts';
+import type { Json } from '../core/json.ts';
+import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunEvent, RunOutcome, RunSpec, RunStatus, SubmitOutcome } from '../core/types.ts';
+import { installErrorTransfer } from '../rpc/errors.ts';
+import { names, type ChannelMessage, type WorkerApi } from '../rpc/protocol.ts';
+import { openConnection, unavailable, type Connection } from './connection.ts';
+
+export interface ConnectOptions {
+  /** The app's worker module (the one that calls `serve`). */
+  url: string | URL;
+  /** The database name given to `serve`. @default 'stepwise' */
+  name?: string;
+  /**
+   * Chromium's `extendedLifetime` SharedWorker option: the worker survives reloads (a running
+   * step is not interrupted) and keeps running 300 s after the last tab closes. It is part of
+   * the worker's name, so pages that disagree get two workers (one executes) rather than an
+   * error. @default false
+   */
+  extendedLifetime?: boolean;
+  /** @default 'module' */
+  type?: WorkerType;
+}
+
+/** A watcher receives the run's full status on every change, and the event that caused it. */
+export type WatchListener = (status: RunStatus, event: RunEvent) => void;
+
+export interface StepwiseClient {
+  submit(spec: RunSpec): Promise<SubmitOutcome>;
+  cancel(runId: string): Promise<boolean>;
+  status(runId: string): Promise<RunStatus | undefined>;
+  list(query?: ListQuery): Promise<ListOutcome>;
+  wait(runId: string, options?: { timeoutMs?: number }): Promise<RunOutcome>;
+  sendEvent(key: string, payload: Json): Promise<'delivered' | 'buffered'>;
+  clearEvent(key: string): Promise<boolean>;
+  deadJobs(query?: DeadJobsQuery): Promise<DeadJob[]>;
+  requeueDead(jobId: string): Promise<void>;
+  history(runId: string): Promise<AttemptRecord[]>;
+  /** Live status of one run, or of every run with '*', in every open tab. @returns unsubscribe */
+  watch(runId: string, listener: WatchListener): () => void;
+  /** Test control of a worker served with a MockClock. */
+  readonly testing: { advanceClock(ms: number): Promise<number>; setClock(ms: number): Promise<number> };
+  /** Which worker answers: 'shared' or the per-tab 'dedicated' fallback, once connected. */
+  readonly mode: Promise<'shared' | 'dedicated'>;
+  /** How many times the client reconnected after its worker died. */
+  readonly reconnects: number;
+  close(): void;
+}
+
+export function connect(options: ConnectOptions): StepwiseClient {
+  if (typeof options !== 'object' || options === null || (typeof options.url !== 'string' && !(options.url instanceof URL))) {
+    throw invalidArgument('connect options', 'need a worker `url`', options);
+  }
+  installErrorTransfer();
+  const db = options.name ?? 'stepwise';
+  const connOptions = { url: options.url, db, extendedLifetime: options.extendedLifetime === true, type: options.type ?? 'module', helloTimeoutMs: 15_000 };
+  let closed = false;
+  let reconnects = 0;
+  let current: Promise<Connection>;
+
+  const open = (): Promise<Connection> => {
+    const p = openConnection(connOptions);
+    p.then(
+      (c) =>
+        void c.dead.then(() => {
+          if (closed || current !== p) return;
+          reconnects++;
+          current = open();
+          // A fresh worker may have missed what happened while none ran: refresh watchers.
+          void current.then(refreshWatchers, () => undefined);
+        }),
+      () => {
+        if (!closed && current === p) setTimeout(() => !closed && current === p && (current = open()), 250);
+      },
+    );
+    return p;
+  };
+  current = open();
+
+  const call = async <K extends keyof WorkerApi>(method: K, ...args: Parameters<WorkerApi[K]>): Promise<Awaited<ReturnType<WorkerApi[K]>>> => {
+    if (closed) throw unavailable('the client was closed');
+    const c = await current;
+    const fn = c.api[method] as unknown as (...a: unknown[]) => Promise<Awaited<ReturnType<WorkerApi[K]>>>;
+    return Promise.race([fn(...args), c.dead.then(() => Promise.reject(unavailable('the worker died during the call')))]);
+  };
+
+  // ---- watch ----
+  const watchers = new Map<string, Set<WatchListener>>();
+  const last = new Map<string, RunStatus>();
+  let channel: BroadcastChannel | undefined;
+  const deliver = (status: RunStatus, event: RunEvent) => {
+    last.set(status.runId, status);
+    for (const key of [status.runId, '*']) for (const l of watchers.get(key) ?? []) safeCall(l, status, event);
+  };
+  const onMessage = (ev: MessageEvent<ChannelMessage>) => {
+    const m = ev.data;
+    if (m?.kind !== 'run') return;
+    const e = m.event;
+    if (e.type === 'status') {
+      const prev = last.get(e.status.runId);
+      if (prev && prev.updatedAt > e.status.updatedAt) return; // an older snapshot arriving late
+      deliver(e.status, e);
+    } else {
+      const prev = last.get(e.runId);
+      if (prev && prev.stepNumber === e.stepNumber) deliver({ ...prev, progress: e.update }, e);
+    }
+  };
+  const refresh = async (runId: string) => {
+    const s = await call('status', runId).catch(() => undefined);
+    if (s) deliver(s, { type: 'status', status: s });
+  };
+  const refreshWatchers = () => {
+    for (const runId of watchers.keys()) if (runId !== '*') void refresh(runId);
+  };
+
+  const client: StepwiseClient = {
+    submit: (spec) => call('submit', spec),
+    cancel: (runId) => call('cancel', runId),
+    status: (runId) => call('status', runId),
+    list: (query) => call('list', query),
+    wait: (runId, o) => call('wait', runId, o),
+    sendEvent: (key, payload) => call('sendEvent', key, payload),
+    clearEvent: (key) => call('clearEvent', key),
+    deadJobs: (query) => call('deadJobs', query),
+    requeueDead: (jobId) => call('requeueDead', jobId),
+    history: (runId) => call('history', runId),
+    watch(runId, listener) {
+      if (typeof runId !== 'string' || typeof listener !== 'function') throw invalidArgument('watch', 'takes a run id (or "*") and a listener');
+      if (!channel && typeof BroadcastChannel !== 'undefined') {
+        channel = new BroadcastChannel(names.eventsChannel(db));
+        channel.onmessage = onMessage;
+      }
+      let set = watchers.get(runId);
+      if (!set) watchers.set(runId, (set = new Set()));
+      set.add(listener);
+      if (runId !== '*') void refresh(runId);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) watchers.delete(runId);
+      };
+    },
+    testing: {
+      advanceClock: (ms) => call('advanceClock', ms),
+      setClock: (ms) => call('setClock', ms),
+    },
+    get mode() {
+      return current.then((c) => c.hello.mode);
+    },
+    get reconnects() {
+      return reconnects;
+    },
+    close() {
+      closed = true;
+      channel?.close();
+      watchers.clear();
+      void current.then((c) => c.close(), () => undefined);
+    },
+  };
+  return client;
+}
+
+function safeCall(l: WatchListener, s: RunStatus, e: RunEvent): void {
+  try {
+    l(s, e);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+

@@ -1,0 +1,34 @@
+/**
+ * Coordination between runtime instances of one database (a SharedWorker and per-tab workers,
+ * or two builds side by side during a deploy), over a BroadcastChannel: an enqueue anywhere
+ * wakes the executor; a cancel request reaches the instance running the step. Messages that
+ * arrive are re-announced locally only, never rebroadcast (no echo between instances).
+ */
+import type { Queue } from '../queue/queue.ts';
+import { names, type PeerMessage } from '../rpc/protocol.ts';
+
+export function linkPeers(queue: Queue, db: string, instanceId: string, queueName: string): () => void {
+  if (typeof BroadcastChannel === 'undefined') return () => undefined;
+  const channel = new BroadcastChannel(names.peerChannel(db));
+  let relaying = false;
+  const off = queue.on((e) => {
+    if (relaying) return;
+    if (e.type === 'enqueued') channel.postMessage({ kind: 'enqueued', from: instanceId } satisfies PeerMessage);
+    if (e.type === 'cancelRequested') channel.postMessage({ kind: 'cancelRequested', jobId: e.jobId, from: instanceId } satisfies PeerMessage);
+  });
+  channel.onmessage = (ev: MessageEvent<PeerMessage>) => {
+    const m = ev.data;
+    if (typeof m !== 'object' || m === null || m.from === instanceId) return;
+    relaying = true;
+    try {
+      if (m.kind === 'enqueued') queue.announce(queueName);
+      else if (m.kind === 'cancelRequested' && typeof m.jobId === 'string') queue.announceCancel(m.jobId);
+    } finally {
+      relaying = false;
+    }
+  };
+  return () => {
+    off();
+    channel.close();
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * `serve`: the whole of an app's worker entry.
+ *
+ *   import { serve } from 'stepwise/worker';
+ *   serve({ name: 'app', workflows: { research } });
+ *
+ * The same module works as a SharedWorker (one per origin and database: every tab connects to
+ * it) and as a dedicated Worker (the per-tab fallback where SharedWorker does not exist). Either
+ * way the instance opens the runtime, serves the `WorkerApi` on every connecting port, and
+ * queues for the executor lock: the holder claims and runs steps, the others serve reads and
+ * writes against the database and wake the executor through a BroadcastChannel.
+ */
+import { expose } from 'comlink';
+import { randomToken } from '../core/ids.ts';
+import { installErrorTransfer } from '../rpc/errors.ts';
+import { guardedEndpoint } from '../rpc/guard.ts';
+import { PROTOCOL_VERSION, WORKER_METHODS, names, type ChannelMessage, type HelloOutcome } from '../rpc/protocol.ts';
+import type { RuntimeOptions } from '../runtime/options.ts';
+import { Runtime } from '../runtime/runtime.ts';
+import { workerApi } from './api.ts';
+import { holdForever, lockManager } from './locks.ts';
+import { linkPeers } from './peers.ts';
+
+export type ServeOptions = Omit<RuntimeOptions, 'owner'>;
+
+export interface WorkerHost {
+  readonly instanceId: string;
+  readonly mode: 'shared' | 'dedicated';
+  /** Resolves with the runtime once the database is open. */
+  readonly ready: Promise<Runtime>;
+  /** Resolves when this instance becomes the executor. */
+  readonly executing: Promise<void>;
+}
+
+interface WorkerScope {
+  onconnect?: ((e: MessageEvent) => void) | null;
+  addEventListener: MessagePort['addEventListener'];
+  removeEventListener: MessagePort['removeEventListener'];
+  postMessage: (message: unknown, transfer: Transferable[]) => void;
+}
+
+export function serve(options: ServeOptions): WorkerHost {
+  installErrorTransfer();
+  const scope = globalThis as unknown as WorkerScope;
+  const shared = typeof (globalThis as { SharedWorkerGlobalScope?: unknown }).SharedWorkerGlobalScope === 'function' && 'onconnect' in scope;
+  const mode = shared ? 'shared' : 'dedicated';
+  const db = options.name ?? 'stepwise';
+  const instanceId = randomToken();
+  const locks = lockManager();
+  let executing = false;
+  const hello = (): HelloOutcome => ({ protocol: PROTOCOL_VERSION, instanceId, aliveLock: names.aliveLock(db, instanceId), executing, mode });
+
+  const ready = (async () => {
+    // Both locks are unique to this instance: granted at once, held until it dies.
+    if (locks) await Promise.all([holdForever(locks, names.ownerLock(db, instanceId)), holdForever(locks, names.aliveLock(db, instanceId))]);
+    const runtime = await Runtime.open({ ...options, owner: instanceId });
+    linkPeers(runtime.queue, db, instanceId, options.queueName ?? 'workflow-steps');
+    if (typeof BroadcastChannel !== 'undefined') {
+      const events = new BroadcastChannel(names.eventsChannel(db));
+      runtime.subscribe((event) => events.postMessage({ kind: 'run', event } satisfies ChannelMessage));
+    }
+    return runtime;
+  })();
+  // Calls made before the database opened wait for it; a failure to open rejects them all.
+  ready.catch(() => undefined);
+
+  const executingPromise = ready.then(async (runtime) => {
+    const become = async () => {
+      await runtime.start();
+      executing = true;
+    };
+    if (!locks) return become(); // no Web Locks: a single instance is assumed (time leases + fencing)
+    await new Promise<void>((resolve, reject) => {
+      void locks.request(names.executorLock(db), async () => {
+        try {
+          await become();
+          resolve();
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        await new Promise<never>(() => undefined); // hold the role until this instance dies
+      });
+    });
+  });
+  executingPromise.catch(() => undefined);
+
+  const api = workerApi(ready, hello);
+  if (shared) {
+    scope.onconnect = (e: MessageEvent) => {
+      for (const port of e.ports) expose(api, guardedEndpoint(port, WORKER_METHODS));
+    };
+  } else {
+    expose(api, guardedEndpoint(scope, WORKER_METHODS));
+  }
+  return { instanceId, mode, ready, executing: executingPromise };
+}

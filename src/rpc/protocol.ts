@@ -1,0 +1,91 @@
+/**
+ * The page/worker boundary: the ONE interface that crosses it, and the names both sides derive
+ * from the database name (locks, channels). Plain structured-cloneable data only; the single
+ * callback (`watch` listeners) is not passed over RPC at all: run events fan out to every tab
+ * on a BroadcastChannel, so a reconnecting page misses nothing it must re-subscribe to.
+ */
+import type { Json } from '../core/json.ts';
+import type {
+  AttemptRecord,
+  DeadJob,
+  DeadJobsQuery,
+  ListOutcome,
+  ListQuery,
+  RunEvent,
+  RunOutcome,
+  RunSpec,
+  RunStatus,
+  SubmitOutcome,
+} from '../core/types.ts';
+
+/** Bumped when the shape of `WorkerApi` changes incompatibly. */
+export const PROTOCOL_VERSION = 1;
+
+export interface HelloOutcome {
+  protocol: number;
+  /** This worker instance's id (changes when a worker restarts). */
+  instanceId: string;
+  /** A lock the worker holds for its whole life: a page queued on it is granted it when the worker dies. */
+  aliveLock: string;
+  /** Whether this instance currently holds the executor role. */
+  executing: boolean;
+  /** 'shared' (one SharedWorker for all tabs) or 'dedicated' (per-tab fallback). */
+  mode: 'shared' | 'dedicated';
+}
+
+/** Everything a page can ask of the worker. Mirrors the runtime's methods. */
+export interface WorkerApi {
+  hello(): Promise<HelloOutcome>;
+  submit(spec: RunSpec): Promise<SubmitOutcome>;
+  cancel(runId: string): Promise<boolean>;
+  status(runId: string): Promise<RunStatus | undefined>;
+  list(query?: ListQuery): Promise<ListOutcome>;
+  wait(runId: string, options?: { timeoutMs?: number }): Promise<RunOutcome>;
+  sendEvent(key: string, payload: Json): Promise<'delivered' | 'buffered'>;
+  clearEvent(key: string): Promise<boolean>;
+  deadJobs(query?: DeadJobsQuery): Promise<DeadJob[]>;
+  requeueDead(jobId: string): Promise<void>;
+  history(runId: string): Promise<AttemptRecord[]>;
+  /** Test control of a worker started with a MockClock; rejects `InvalidState` otherwise. */
+  advanceClock(ms: number): Promise<number>;
+  setClock(ms: number): Promise<number>;
+}
+
+/** The method names a page may call: everything else is refused at the port. */
+export const WORKER_METHODS: readonly (keyof WorkerApi)[] = [
+  'hello',
+  'submit',
+  'cancel',
+  'status',
+  'list',
+  'wait',
+  'sendEvent',
+  'clearEvent',
+  'deadJobs',
+  'requeueDead',
+  'history',
+  'advanceClock',
+  'setClock',
+];
+
+/** Messages on the events channel (worker -> every tab). */
+export type ChannelMessage = { kind: 'run'; event: RunEvent };
+
+/** Messages on the coordination channel (between runtime instances of one database). */
+export type PeerMessage =
+  | { kind: 'enqueued'; from: string }
+  | { kind: 'cancelRequested'; jobId: string; from: string }
+  | { kind: 'ownerGone'; from: string };
+
+export const names = {
+  /** SharedWorker name: encodes `extendedLifetime`, so clients that disagree get separate workers instead of an error. */
+  worker: (db: string, extendedLifetime: boolean) => `stepwise:${db}${extendedLifetime ? ':extended' : ''}`,
+  /** Held by every runtime instance for its life; its claims name it as owner. */
+  ownerLock: (db: string, instanceId: string) => `stepwise:${db}:owner:${instanceId}`,
+  /** Held by every worker for its life; pages queue on it to learn of its death. */
+  aliveLock: (db: string, instanceId: string) => `stepwise:${db}:alive:${instanceId}`,
+  /** One executor per database, whatever the script URL or build. */
+  executorLock: (db: string) => `stepwise:${db}:executor`,
+  eventsChannel: (db: string) => `stepwise:${db}:events`,
+  peerChannel: (db: string) => `stepwise:${db}:peers`,
+};

@@ -1,0 +1,68 @@
+/**
+ * A Vite dev server for test fixtures and benchmarks. Node only.
+ *
+ * Serving the repository root lets a fixture page import `/src/….ts` directly and start module
+ * SharedWorkers with `new SharedWorker(new URL('./x.worker.ts', import.meta.url), { type: 'module' })`,
+ * with no build step. The server is deliberately inert so a page never reloads under a test:
+ * no config file, no HMR socket, no file watcher, and Dexie (the one CommonJS dependency) is
+ * pre-bundled at start instead of being discovered on first import (a discovery reloads pages).
+ *
+ * The port is fixed on purpose (`strictPort`): IndexedDB is per origin and the origin includes
+ * the port, so a relaunched browser only sees its earlier data on the same port.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createServer } from 'vite';
+
+export interface DevServerOptions {
+  /** Port on 127.0.0.1. Fails if it is taken (no fallback to another port). */
+  port: number;
+  /** Directory served at `/`. @default the nearest directory holding a package.json, from the working directory up */
+  root?: string;
+}
+
+export interface DevServer {
+  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  readonly origin: string;
+  close(): Promise<void>;
+}
+
+/** Starts the server and resolves once it listens. @throws if the port is in use */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const root = resolve(options.root ?? packageRoot(process.cwd()));
+  const server = await createServer({
+    configFile: false,
+    root,
+    // One optimizer cache per port: two servers (a benchmark beside the e2e suite) never
+    // race on the same pre-bundle directory.
+    cacheDir: join(root, 'node_modules', '.vite', `stepwise-testing-${options.port}`),
+    logLevel: 'warn',
+    clearScreen: false,
+    server: {
+      host: '127.0.0.1',
+      port: options.port,
+      strictPort: true,
+      hmr: false,
+      ws: false,
+      watch: null,
+    },
+    optimizeDeps: { noDiscovery: true, include: ['dexie'] },
+  });
+  try {
+    await server.listen();
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  return {
+    origin: `http://127.0.0.1:${options.port}`,
+    close: () => server.close(),
+  };
+}
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
