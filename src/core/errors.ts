@@ -52,8 +52,13 @@ export class WorkflowError extends Error {
 
   /** True when retrying the same call cannot succeed. */
   isPermanent(): boolean {
-    return !TRANSIENT.has(this.name);
+    return isPermanentName(this.name);
   }
+}
+
+/** Permanence by name alone (for errors rebuilt on the other side of a port). */
+export function isPermanentName(name: string): boolean {
+  return !TRANSIENT.has(name as WorkflowErrorName);
 }
 
 /** Tests an unknown thrown value by name, so it also works for errors that crossed a port. */

@@ -25,8 +25,11 @@ export async function promoteDue(t: Tx, queue: string, now: number, limit = PROM
 export async function claimJobs(t: Tx, ctx: QueueContext, queue: string, max: number, owner: string, leaseMs: number | undefined): Promise<Claim[]> {
   if (max <= 0) return [];
   const now = ctx.clock.now();
-  await promoteDue(t, queue, now);
-  const jobs = await t.getAll<JobRecord>('jobs', 'ready', t.keyRange.bound([queue], [queue, []]), max);
+  // Both reads are issued at once (IndexedDB answers them in order, with no JS round trip
+  // between them); only when something was promoted is `ready` read again to see it.
+  const readyRange = t.keyRange.bound([queue], [queue, []]);
+  const [promoted, first] = await Promise.all([promoteDue(t, queue, now), t.getAll<JobRecord>('jobs', 'ready', readyRange, max)]);
+  const jobs = promoted > 0 ? await t.getAll<JobRecord>('jobs', 'ready', readyRange, max) : first;
   const lease = leaseMs ?? ctx.config(queue).leaseMs;
   return jobs.map((job) => {
     const token = randomToken();

@@ -105,7 +105,8 @@ export class Queue {
 
   /** @throws `InvalidQueueName`, `InvalidPayload`, `PayloadTooLarge`, `InvalidJobId`, `DuplicateJobId`, `InvalidArgument` */
   async enqueue(queue: string, payload: Json, options?: EnqueueOptions): Promise<EnqueueOutcome> {
-    const [out] = await this.enqueueBatch(queue, [{ payload, ...options }]);
+    checkOptions(options, 'enqueue options');
+    const [out] = await this.enqueueBatch(queue, [{ ...options, payload }]);
     return out!;
   }
 
@@ -113,6 +114,7 @@ export class Queue {
   async enqueueBatch(queue: string, items: readonly (EnqueueOptions & { payload: Json })[]): Promise<EnqueueOutcome[]> {
     if (!Array.isArray(items)) throw invalidArgument('items', 'must be an array', items);
     checkQueueName(queue);
+    items.forEach((item, i) => checkOptions(item, `items[${i}]`));
     for (const { payload, ...o } of items) checkEnqueue(queue, payload, o, this.config(queue));
     if (items.length === 0) return [];
     const out = await this.store.write(async (t) => {
@@ -135,6 +137,7 @@ export class Queue {
   /** Claims up to `max` jobs: priority, then due time, then enqueue order. */
   async claimBatch(queue: string, max: number, options: ClaimOptions = {}): Promise<Claim[]> {
     checkQueueName(queue);
+    checkOptions(options, 'claim options');
     if (!(Number.isSafeInteger(max) && max >= 0)) throw invalidArgument('max', 'must be an integer >= 0', max);
     if (options.leaseMs !== undefined && !(Number.isFinite(options.leaseMs) && options.leaseMs >= 0)) {
       throw invalidArgument('leaseMs', 'must be a finite number >= 0', options.leaseMs);
@@ -146,8 +149,14 @@ export class Queue {
   /**
    * Claims a job, waiting up to `timeoutMs` (queue clock) for one to be enqueued or become due.
    * Resolves `undefined` on timeout or when `signal` aborts.
+   * @throws `InvalidQueueName`, `InvalidArgument` (a timeout that is not a finite number >= 0)
    */
   async claimWait(queue: string, timeoutMs: number, options: ClaimOptions & { signal?: AbortSignal } = {}): Promise<Claim | undefined> {
+    checkQueueName(queue);
+    checkOptions(options, 'claim options');
+    // A NaN deadline would never be reached: the loop would spin on empty claims forever.
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw invalidArgument('timeoutMs', 'must be a finite number >= 0', timeoutMs);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalidArgument('signal', 'must be an AbortSignal', options.signal);
     const deadline = this.clock.now() + timeoutMs;
     for (;;) {
       const wake = new AbortController();
@@ -174,6 +183,7 @@ export class Queue {
   }
 
   async nextDueAt(queue: string): Promise<number | undefined> {
+    checkQueueName(queue);
     return this.store.read((t) => nextDueAt(t, queue), ['jobs']);
   }
 
@@ -214,6 +224,7 @@ export class Queue {
   /** Acknowledges a claim and applies `effects` with it. @throws `ClaimLost` (nothing applied) */
   async ack(claim: Claim, effects?: SettleEffects, options: { strict?: boolean } = {}): Promise<EnqueueOutcome[]> {
     this.#checkClaim(claim);
+    checkOptions(options, 'ack options');
     this.checkEffects(effects);
     const out = await this.store.write((t) => settle.ack(t, this.#ctx, claim, effects), options);
     this.#afterSettle(claim, effects);
@@ -227,6 +238,7 @@ export class Queue {
   async nack(claim: Claim, error: string, options: { retryAfterMs?: number; effects?: SettleEffects; strict?: boolean } = {}): Promise<NackOutcome> {
     this.#checkClaim(claim);
     if (typeof error !== 'string') throw invalidArgument('error', 'must be a string', error);
+    checkOptions(options, 'nack options');
     if (options.retryAfterMs !== undefined && !(Number.isFinite(options.retryAfterMs) && options.retryAfterMs >= 0)) {
       throw invalidArgument('retryAfterMs', 'must be a finite number >= 0', options.retryAfterMs);
     }
@@ -240,6 +252,7 @@ export class Queue {
   async deadLetter(claim: Claim, reason: string, effects?: SettleEffects, options: { strict?: boolean } = {}): Promise<EnqueueOutcome[]> {
     this.#checkClaim(claim);
     if (typeof reason !== 'string') throw invalidArgument('reason', 'must be a string', reason);
+    checkOptions(options, 'deadLetter options');
     this.checkEffects(effects);
     const out = await this.store.write((t) => settle.deadLetter(t, this.#ctx, claim, reason, effects), options);
     this.#afterSettle(claim, effects);
@@ -256,6 +269,10 @@ export class Queue {
     return out;
   }
 
+  /**
+   * Makes a scheduled job due now, handing it `payload` (checked against its queue's
+   * `maxPayloadBytes`). @throws `InvalidPayload`, `PayloadTooLarge`
+   */
   async wakeScheduled(jobId: string, payload?: Json): Promise<WakeOutcome> {
     if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
     if (payload !== undefined) checkJson(payload, 'wake payload');
@@ -299,6 +316,9 @@ export class Queue {
    * query); it is asked outside any transaction, then the recovery re-checks each claim inside one.
    */
   async recoverClaims(isAlive: (owner: string | null) => boolean | Promise<boolean>, options: { queue?: string } = {}): Promise<RecoveryOutcome> {
+    if (typeof isAlive !== 'function') throw invalidArgument('isAlive', 'must be a function', isAlive);
+    checkOptions(options, 'recoverClaims options');
+    if (options.queue !== undefined) checkQueueName(options.queue);
     const owners = await this.store.read((t) => claimOwners(t), ['jobs']);
     const dead = new Set<string | null>();
     for (const o of owners) if (!(await isAlive(o))) dead.add(o);
@@ -309,13 +329,13 @@ export class Queue {
   }
 
   /** Deletes done and dead jobs past their retention. @returns how many */
-  sweep(): Promise<number> {
+  async sweep(): Promise<number> {
     return this.store.write((t) => sweepRetention(t, this.#ctx));
   }
 
   // ---- inspection ----------------------------------------------------------------------
 
-  stats(queue: string): Promise<QueueStats> {
+  async stats(queue: string): Promise<QueueStats> {
     checkQueueName(queue);
     return this.store.read((t) => stats(t, queue), ['jobs', 'queues']);
   }
@@ -325,8 +345,10 @@ export class Queue {
     return this.store.read((t) => t.get<JobRecord>('jobs', jobId), ['jobs']);
   }
 
-  deadJobs(queue: string, options: { after?: string; limit?: number } = {}): Promise<JobRecord[]> {
+  async deadJobs(queue: string, options: { after?: string; limit?: number } = {}): Promise<JobRecord[]> {
     checkQueueName(queue);
+    checkOptions(options, 'deadJobs options');
+    if (options.after !== undefined && typeof options.after !== 'string') throw invalidArgument('after', 'must be a job id', options.after);
     const limit = options.limit ?? 100;
     if (!(Number.isSafeInteger(limit) && limit >= 0)) throw invalidArgument('limit', 'must be an integer >= 0', limit);
     return this.store.read((t) => deadJobs(t, queue, options.after, limit), ['jobs']);
@@ -335,12 +357,13 @@ export class Queue {
   /** @throws `JobNotFound`, `InvalidState` */
   async requeueDead(jobId: string, check?: (t: Tx, job: JobRecord) => Promise<void> | void): Promise<void> {
     if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
+    if (check !== undefined && typeof check !== 'function') throw invalidArgument('check', 'must be a function', check);
     await this.store.write((t) => requeueDead(t, this.#ctx, jobId, check), { strict: true });
     const job = await this.getJob(jobId);
     if (job) this.#announce([job.queue]);
   }
 
-  history(jobId: string): Promise<JobAttemptRecord[]> {
+  async history(jobId: string): Promise<JobAttemptRecord[]> {
     if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
     return this.store.read((t) => history(t, jobId), ['attempts']);
   }
@@ -352,11 +375,12 @@ export class Queue {
   // ---- KV ------------------------------------------------------------------------------
 
   readonly kv = {
-    get: (key: string): Promise<Json | undefined> => {
+    get: async (key: string): Promise<Json | undefined> => {
       checkKvKey(key);
       return this.store.read((t) => kvGet(t, key), ['kv']);
     },
     put: async (key: string, value: Json): Promise<void> => {
+      checkKvKey(key); // before `{ [key]: value }` turns a number or an object into a string
       checkKvWrites({ [key]: value }, this.#defaults.maxPayloadBytes);
       await this.store.write(async (t) => t.put('kv', { key, value }));
     },
@@ -364,18 +388,21 @@ export class Queue {
       checkKvKey(key);
       await this.store.write(async (t) => t.delete('kv', key));
     },
-    compareDelete: (key: string, expected: Json): Promise<boolean> => {
+    compareDelete: async (key: string, expected: Json): Promise<boolean> => {
       checkKvKey(key);
       checkJson(expected, 'expected value');
       return this.store.write((t) => kvCompareDelete(t, key, expected));
     },
-    comparePut: (key: string, expected: Json | undefined, value: Json): Promise<boolean> => {
+    comparePut: async (key: string, expected: Json | undefined, value: Json): Promise<boolean> => {
+      checkKvKey(key);
       checkKvWrites({ [key]: value }, this.#defaults.maxPayloadBytes);
       if (expected !== undefined) checkJson(expected, 'expected value');
       return this.store.write((t) => kvComparePut(t, key, expected, value));
     },
-    scan: (prefix: string, options: { after?: string; limit?: number } = {}): Promise<KvPage> => {
+    scan: async (prefix: string, options: { after?: string; limit?: number } = {}): Promise<KvPage> => {
       if (typeof prefix !== 'string') throw invalidArgument('prefix', 'must be a string', prefix);
+      checkOptions(options, 'scan options');
+      if (options.after !== undefined && typeof options.after !== 'string') throw invalidArgument('after', 'must be a key', options.after);
       const limit = options.limit ?? 100;
       if (!(Number.isSafeInteger(limit) && limit >= 0)) throw invalidArgument('limit', 'must be an integer >= 0', limit);
       return this.store.read((t) => kvScan(t, prefix, options.after, limit), ['kv']);
@@ -397,7 +424,9 @@ export class Queue {
   /** Validates effects before the transaction, so a bad follow-up never aborts a batch. */
   checkEffects(effects: SettleEffects | undefined): void {
     if (effects === undefined) return;
-    if (typeof effects !== 'object' || effects === null) throw invalidArgument('effects', 'must be an object', effects);
+    checkOptions(effects, 'effects');
+    if (effects.enqueue !== undefined && !Array.isArray(effects.enqueue)) throw invalidArgument('effects.enqueue', 'must be an array', effects.enqueue);
+    (effects.enqueue ?? []).forEach((f, i) => checkOptions(f, `effects.enqueue[${i}]`));
     for (const f of (effects.enqueue ?? []) as FollowUp[]) {
       const { queue, payload, ...o } = f;
       checkEnqueue(queue, payload, o, this.config(queue));
@@ -428,5 +457,12 @@ export class Queue {
       this.#ctx.knownQueues.add(q);
       this.#events.emit({ type: 'enqueued', queue: q, runAt: now });
     }
+  }
+}
+
+/** Option bags (and batch items, follow-ups) are objects or absent. @throws `InvalidArgument` */
+function checkOptions(options: unknown, what: string): void {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw invalidArgument(what, 'must be an object', options);
   }
 }

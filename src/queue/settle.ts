@@ -6,6 +6,7 @@
  * and the settlement fails `ClaimLost` having applied nothing (the throw aborts the transaction).
  */
 import { WorkflowError } from '../core/errors.ts';
+import { checkJson } from '../core/json.ts';
 import { backoffDelay } from '../core/retry.ts';
 import type { JobRecord, QueueRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
@@ -37,6 +38,9 @@ export async function applyEffects(t: Tx, ctx: QueueContext, effects: SettleEffe
 }
 
 export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: SettleEffects): Promise<EnqueueOutcome[]> {
+  // The done counter is read beside the fence (one round trip, not two); unused if the fence fails.
+  const counterRead = t.get<QueueRecord>('queues', claim.job.queue);
+  counterRead.catch(() => undefined);
   const job = await fence(t, claim);
   const now = ctx.clock.now();
   const keep = ctx.config(job.queue).keepDoneMs;
@@ -50,7 +54,7 @@ export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: Sett
   } else {
     deleteJob(t, job);
   }
-  const counter = await t.get<QueueRecord>('queues', job.queue);
+  const counter = await counterRead;
   t.put('queues', { name: job.queue, done: (counter?.done ?? 0) + 1 } satisfies QueueRecord);
   return applyEffects(t, ctx, effects);
 }
@@ -108,6 +112,8 @@ export async function cancel(t: Tx, ctx: QueueContext, jobId: string, effects?: 
 export async function wakeScheduled(t: Tx, ctx: QueueContext, jobId: string, payload: JobRecord['wakePayload'] | undefined): Promise<WakeOutcome> {
   const job = await t.get<JobRecord>('jobs', jobId);
   if (!job) return 'notFound';
+  // Sized here, where the job's queue (and so its limit) is known; the throw writes nothing.
+  if (payload !== undefined) checkJson(payload, 'wake payload', ctx.config(job.queue).maxPayloadBytes);
   if (job.state !== 'scheduled') return job.state === 'done' || job.state === 'dead' ? 'notFound' : 'notScheduled';
   const now = ctx.clock.now();
   job.wakePayload = payload ?? null;

@@ -15,7 +15,8 @@
  *   duplicate id) never fails the others. Bodies must therefore be pure functions of the
  *   database state: running one again after an abort is safe.
  * - Except when a body broke the transaction rule (tx.ts) and the batch committed up to it:
- *   the bodies before it were applied and resolve, it fails, and nothing is run twice.
+ *   the bodies before it were applied and resolve, it fails (or, if it did not fail, resolves),
+ *   the bodies after it run in their own transactions, and nothing is run twice.
  * - A batch is `strict` when any body asked for strict durability.
  */
 import { TABLES } from './db.ts';
@@ -63,7 +64,14 @@ export class Committer {
         const results: unknown[] = [];
         try {
           await this.#run(batch.some((p) => p.strict), async (t) => {
-            for (const p of batch) results.push(await p.body(t));
+            // A body that awaited foreign work without failing let the transaction commit
+            // under it: stop there, and give the bodies after it their own transactions below.
+            let finished = false;
+            t.raw.addEventListener('complete', () => (finished = true));
+            for (const p of batch) {
+              if (finished) return;
+              results.push(await p.body(t));
+            }
           });
         } catch (e) {
           if (isCommittedHalfway(e)) {
@@ -78,7 +86,8 @@ export class Committer {
           }
           continue;
         }
-        batch.forEach((p, i) => p.resolve(results[i]));
+        batch.slice(0, results.length).forEach((p, i) => p.resolve(results[i]));
+        for (const p of batch.slice(results.length)) await this.#runAlone(p);
       }
     } finally {
       this.#draining = false;
