@@ -12,6 +12,7 @@ import { idProblem } from '../core/ids.ts';
 import { hashJson, type Json } from '../core/json.ts';
 import { StepError, isStepError } from '../core/outcome.ts';
 import type { Claim } from '../queue/types.ts';
+import type { JobRecord } from '../store/db.ts';
 import type { RuntimeContext } from './context.ts';
 import { processNotification } from './notifications.ts';
 import { HEADER, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
@@ -30,7 +31,6 @@ const SETTLE_RETRY_MS = [50, 250, 1000, 4000];
 
 export class Executor {
   readonly #ctx: RuntimeContext;
-  readonly #isOwnerAlive: ((owner: string | null) => boolean | Promise<boolean>) | undefined;
   readonly #inFlight = new Map<string, Running>();
   #wake = new AbortController();
   #stopping = false;
@@ -39,9 +39,8 @@ export class Executor {
   /** Errors the loop survived (storage trouble); the latest is kept for inspection. */
   lastError: unknown;
 
-  constructor(ctx: RuntimeContext, isOwnerAlive?: (owner: string | null) => boolean | Promise<boolean>) {
+  constructor(ctx: RuntimeContext) {
     this.#ctx = ctx;
-    this.#isOwnerAlive = isOwnerAlive;
   }
 
   get running(): boolean {
@@ -66,14 +65,15 @@ export class Executor {
   }
 
   /**
-   * Returns claims of dead owners to the queue: with a liveness oracle (Web Locks), every claim
-   * whose owner is gone; without one (a single runtime per database, as in Node), every claim
-   * not held by this instance (G-03: recovery at open does not wait for the lease).
+   * Returns every claim on our queue not held by this instance to the queue (or dead-letters
+   * it at its attempt limit). Only the executor claims, and an instance starts executing only
+   * once the previous executor let go (its executor lock was released: it died, or stopped
+   * without draining), so any other owner's claim is abandoned: recovered at once, without
+   * waiting for its lease (G-03, O-06). A late settlement of such a claim fails `ClaimLost`.
    */
   async recover(): Promise<void> {
     const mine = this.#ctx.queue.owner;
-    const alive = this.#isOwnerAlive ?? ((o: string | null) => o === mine);
-    await this.#ctx.queue.recoverClaims((o) => (o === mine ? true : alive(o)), { queue: this.#ctx.options.queueName });
+    await this.#ctx.queue.recoverClaims((o) => o === mine, { queue: this.#ctx.options.queueName });
   }
 
   /** Stops claiming; with `drain`, waits for the steps in flight to settle. */
@@ -107,7 +107,6 @@ export class Executor {
         if (clock.now() >= nextMaintenance) {
           nextMaintenance = clock.now() + options.reapIntervalMs;
           await queue.reap();
-          if (this.#isOwnerAlive) await this.recover();
         }
         const capacity = options.concurrency - this.#inFlight.size;
         if (capacity > 0) {
@@ -119,7 +118,8 @@ export class Executor {
         const now = clock.now();
         const due = await queue.nextDueAt(options.queueName);
         const until = Math.min(due ?? Infinity, nextMaintenance, now + options.pollIntervalMs);
-        await clock.sleep(Math.max(0, until - now), wake.signal).catch(() => undefined);
+        // Measured from the clock as it is now: it may have moved during the read above.
+        await clock.sleep(Math.max(0, until - clock.now()), wake.signal).catch(() => undefined);
       } catch (e) {
         // Storage trouble (a closed or full database): keep the loop alive, try again later.
         this.lastError = e;
@@ -184,7 +184,10 @@ export class Executor {
     const verdict = await this.#runStep(runner, handles);
     handles.effects.seal();
     d.memoHits = handles.memo.hits;
-    if (verdict) await this.#settle(d, verdict);
+    if (verdict) {
+      if (verdict.kind === 'outcome' && d.payloadHash !== undefined) await this.#recordOutcome(d, verdict);
+      await this.#settle(d, verdict);
+    }
   }
 
   /** What `step.event` is for a step that follows a `waitForEvent` (J-03, J-08, J-10). */
@@ -199,6 +202,25 @@ export class Executor {
       return { key, payload: ev.buffered.payload };
     }
     return { key, payload: null };
+  }
+
+  /**
+   * Step-output replay (G-10…G-13): the runner's outcome is recorded in its own commit BEFORE
+   * the settlement, so a delivery whose settlement is lost (crash, claim recovered) is replayed
+   * on redelivery instead of re-running. Not for a run cancelled from outside (its outcome is
+   * overridden). Best effort: a failed write only costs a re-run.
+   */
+  async #recordOutcome(d: Delivery, v: Extract<Verdict, { kind: 'outcome' }>): Promise<void> {
+    const value = { outcome: v.outcome, effects: v.effects, storedAt: this.#ctx.clock.now() } as unknown as Json;
+    await this.#ctx.store
+      .write(async (t) => {
+        const [job, run] = await Promise.all([t.get<JobRecord>('jobs', d.claim.job.id), t.get<RunRecord>('runs', d.runId)]);
+        if (job?.cancelRequested || run?.cancelRequested) return;
+        t.put('memos', { runId: d.runId, step: d.stepNumber, key: `r:${d.payloadHash}`, value } satisfies MemoRecord);
+      })
+      .catch((e: unknown) => {
+        this.lastError = e;
+      });
   }
 
   async #replay(d: Delivery): Promise<Verdict | undefined> {
@@ -249,11 +271,16 @@ export class Executor {
     return winner as Verdict;
   }
 
-  /** Settles, retrying a storage failure with backoff (O-16); a lost claim is not an error. */
+  /**
+   * Settles, retrying a storage failure with backoff (O-16); a lost claim is not an error.
+   * The settlement also claims the next ready job for the slot it frees (fused transition),
+   * which starts at once.
+   */
   async #settle(d: Delivery, v: Verdict): Promise<void> {
     for (let i = 0; ; i++) {
       try {
-        await settleStep(this.#ctx, d, v);
+        const { claims } = await settleStep(this.#ctx, d, v, this.#stopping ? 0 : 1);
+        for (const c of claims) this.#spawn(c);
         return;
       } catch (e) {
         if (isWorkflowError(e, 'ClaimLost')) return;

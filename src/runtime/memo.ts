@@ -25,12 +25,13 @@ export class StepMemo implements Memo {
     this.#maxBytes = maxBytes;
   }
 
-  get(key: string): Promise<Json | null> {
+  // async: a bad key or value rejects the promise rather than throwing at the call.
+  async get(key: string): Promise<Json | null> {
     checkMemoKey(key);
     return this.#read(`k:${key}`);
   }
 
-  put(key: string, value: Json): Promise<void> {
+  async put(key: string, value: Json): Promise<void> {
     checkMemoKey(key);
     checkJson(value, 'memo value', this.#maxBytes);
     return this.#write(`k:${key}`, value);

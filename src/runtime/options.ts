@@ -34,14 +34,11 @@ export interface RuntimeOptions {
   maxPayloadBytes?: number;
   /** The queue of step and notification jobs. @default 'workflow-steps' */
   queueName?: string;
-  /** Identity recorded on this instance's claims (the host passes its lock name). */
-  owner?: string;
   /**
-   * Whether the owner of a claim is alive (the host answers from Web Locks). Without it, every
-   * claim not owned by this instance is taken as abandoned when it starts (one runtime per
-   * database, as in Node); live foreign claims are still protected by fencing.
+   * Identity recorded on this instance's claims (the host passes its instance id). When an
+   * instance starts executing, every claim of another owner is taken as abandoned.
    */
-  isOwnerAlive?: (owner: string | null) => boolean | Promise<boolean>;
+  owner?: string;
   /** How often an idle executor looks for work it was not told about. @default 1000 */
   pollIntervalMs?: number;
   /** How often expired time leases are reaped. @default 5000 */

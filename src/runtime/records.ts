@@ -7,7 +7,7 @@
  * reload or crash (DECISION 2 of SCENARIOS.md).
  */
 import type { Json } from '../core/json.ts';
-import type { RunOutcome, RunState, RunStatus, TerminalStatus } from '../core/types.ts';
+import type { AttemptRecord, RunOutcome, RunState, RunStatus, TerminalStatus } from '../core/types.ts';
 import type { JobRecord } from '../store/db.ts';
 
 /** Reserved header keys on step and notification jobs. */
@@ -79,7 +79,7 @@ export interface HistoryRecord {
   stepNumber: number;
   jobId: string;
   attempt: number;
-  outcome: import('../core/types.ts').AttemptRecord['outcome'];
+  outcome: AttemptRecord['outcome'];
   error?: string;
   replayed?: boolean;
   memoHits: number;

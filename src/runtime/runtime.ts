@@ -14,6 +14,7 @@ import type { Json } from '../core/json.ts';
 import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunEvent, RunOutcome, RunSpec, RunStatus, SubmitOutcome } from '../core/types.ts';
 import { isTerminal } from '../core/types.ts';
 import type { KvPage } from '../queue/kv.ts';
+import type { QueueOps } from '../queue/ops.ts';
 import { Queue } from '../queue/queue.ts';
 import { Store } from '../store/store.ts';
 import type { JobRecord } from '../store/db.ts';
@@ -40,7 +41,7 @@ export class Runtime {
   #sweeper: AbortController | undefined;
   #closed = false;
 
-  private constructor(queue: Queue, options: ResolvedOptions, isOwnerAlive: RuntimeOptions['isOwnerAlive']) {
+  private constructor(queue: Queue, options: ResolvedOptions) {
     const events = this.#events;
     this.#ctx = {
       queue,
@@ -50,7 +51,7 @@ export class Runtime {
       events,
       publish: (ids) => this.#publish(ids),
     };
-    this.#executor = new Executor(this.#ctx, isOwnerAlive);
+    this.#executor = new Executor(this.#ctx);
   }
 
   /**
@@ -67,16 +68,17 @@ export class Runtime {
       ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
       ...(options.durability ? { durability: options.durability } : {}),
     });
-    let runtime: Runtime | undefined;
+    // The hook needs the runtime, which needs the queue: bind through a holder.
+    const holder: { runtime?: Runtime } = {};
     const queue = new Queue(store, {
       clock,
       owner: options.owner ?? `rt-${randomToken()}`,
       defaults: { retry: resolved.retry, leaseMs: resolved.leaseMs, deadRetentionMs: resolved.deadRetentionMs, maxPayloadBytes: resolved.maxPayloadBytes },
       // DECISION 1: a step the queue dead-letters on its own ends its run in the same commit.
-      onAutoDeadLetter: (ops, job, reason) => (runtime ? runtime.#onAutoDeadLetter(ops, job, reason) : undefined),
+      onAutoDeadLetter: (ops, job, reason) => holder.runtime?.onAutoDeadLetter(ops, job, reason),
     });
-    runtime = new Runtime(queue, resolved, options.isOwnerAlive);
-    return runtime;
+    holder.runtime = new Runtime(queue, resolved);
+    return holder.runtime;
   }
 
   /** The clock every timestamp of this runtime comes from. */
@@ -269,7 +271,8 @@ export class Runtime {
 
   // ---- internals ---------------------------------------------------------------------
 
-  async #onAutoDeadLetter(ops: import('../queue/ops.ts').QueueOps, job: Readonly<JobRecord>, reason: string): Promise<void> {
+  /** @internal the queue's dead-letter hook (DECISION 1); not for callers. */
+  async onAutoDeadLetter(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<void> {
     if (job.queue !== this.#ctx.options.queueName || job.headers[HEADER.terminal] !== undefined || job.runId === undefined) return;
     const run = await ops.t.get<RunRecord>('runs', job.runId);
     if (!run || run.state !== 'active' || run.jobId !== job.id) return;

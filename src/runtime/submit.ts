@@ -33,7 +33,7 @@ export async function submit(ctx: RuntimeContext, spec: RunSpec): Promise<Submit
     }
     const job = await ops.insert(ctx.options.queueName, spec.input as Json, {
       headers: jobHeaders,
-      dedupKey: `run:${runId}:0`,
+      // No dedup key: the run record read above, in this transaction, already makes the run unique.
       priority,
       maxAttempts,
       runId,

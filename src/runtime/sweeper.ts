@@ -22,17 +22,21 @@ export async function sweepMarkers(ctx: RuntimeContext, retentionMs: number): Pr
   let cleared = 0;
   for (;;) {
     const cutoff = ctx.clock.now() - retentionMs;
-    const n = await ctx.store.write(async (t) => {
+    const { seen, done } = await ctx.store.write(async (t) => {
       const expired = await t.getAll<MarkerRecord>('terminals', 'terminalAt', t.keyRange.upperBound(cutoff, true), PAGE);
+      let done = 0;
       for (const m of expired) {
-        if (typeof m.runId !== 'string' || m.runId.length === 0) continue; // never a prefix of every run (I-14)
+        // An unreadable marker is skipped and not counted; never a prefix of every run (I-10, I-14).
+        if (typeof m.runId !== 'string' || m.runId.length === 0) continue;
         t.delete('memos', t.keyRange.bound([m.runId], [m.runId, []]));
         t.delete('terminals', m.runId);
+        done++;
       }
-      return expired.length;
+      return { seen: expired.length, done };
     });
-    cleared += n;
-    if (n < PAGE) return cleared;
+    cleared += done;
+    // A full page of only unreadable markers would come back forever: stop there.
+    if (seen < PAGE || done === 0) return cleared;
   }
 }
 

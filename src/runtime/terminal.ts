@@ -42,7 +42,7 @@ export async function endRun(ops: QueueOps, ctx: RuntimeContext, run: RunRecord,
   if (ctx.options.memoRetentionMs !== undefined) t.put('terminals', { runId: run.runId, terminalAt: now } satisfies MarkerRecord);
   const outcome = toOutcome(run)!;
   for (const hook of ctx.options.hooks) {
-    let observed = true;
+    let observed: boolean;
     try {
       observed = hook.observes ? hook.observes(outcome) !== false : true;
     } catch {
