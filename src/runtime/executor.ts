@@ -15,7 +15,7 @@ import type { Claim } from '../queue/types.ts';
 import type { JobRecord } from '../store/db.ts';
 import type { RuntimeContext } from './context.ts';
 import { processNotification } from './notifications.ts';
-import { HEADER, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
+import { HEADER, toStatus, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
 import { checkOutcome, parseReplay, remainingDelay, settleStep, type Delivery, type Verdict } from './settlement.ts';
 import { buildStep, type DeliveryHandles } from './step-context.ts';
 import type { StepRunner } from './types.ts';
@@ -164,6 +164,8 @@ export class Executor {
       await this.#settle(base, { kind: 'cancelled' });
       return;
     }
+    // The run is now running this delivery: tell watchers (built from what was just read).
+    if (this.#ctx.listening()) this.#ctx.emitStatus(toStatus(run, claim.job as JobRecord));
     const runner = this.#ctx.options.workflows[run.workflow];
     if (!runner) {
       await this.#settle(base, { kind: 'error', error: StepError.permanent(`no workflow named ${JSON.stringify(run.workflow)} is registered in this runtime`) });

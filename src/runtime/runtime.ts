@@ -50,6 +50,8 @@ export class Runtime {
       options,
       events,
       publish: (ids) => this.#publish(ids),
+      listening: () => events.size > 0,
+      emitStatus: (status) => events.emit({ type: 'status', status }),
     };
     this.#executor = new Executor(this.#ctx);
   }

@@ -10,8 +10,9 @@ import { checkJson, type Json } from '../core/json.ts';
 import { StepError, type StepOutcome } from '../core/outcome.ts';
 import type { QueueOps } from '../queue/ops.ts';
 import type { Claim, SettleEffects } from '../queue/types.ts';
+import type { RunStatus } from '../core/types.ts';
 import type { RuntimeContext } from './context.ts';
-import { HEADER, type EventRecord, type RunRecord } from './records.ts';
+import { HEADER, toStatus, type EventRecord, type RunRecord } from './records.ts';
 import { addHistory, endRun } from './terminal.ts';
 
 /** What a delivery produced. */
@@ -104,15 +105,23 @@ function endsRun(d: Delivery, v: Verdict): boolean {
  * @throws `ClaimLost` when the claim was lost (nothing applied, nothing claimed)
  */
 export async function settleStep(ctx: RuntimeContext, d: Delivery, v: Verdict, claimNext = 0): Promise<{ result: SettleResult; claims: Claim[] }> {
+  let status: RunStatus | undefined;
   const out = await ctx.queue.transact(
     async (ops) => {
+      status = undefined;
       const result = await settleBody(ops, ctx, d, v);
       const claims = claimNext > 0 ? await ops.claim(ctx.options.queueName, claimNext) : [];
+      if (result !== 'orphan' && ctx.listening()) {
+        // The run's new status, read inside this transaction: no separate read per transition.
+        const run = await ops.t.get<RunRecord>('runs', d.runId);
+        const job = run?.state === 'active' && run.jobId !== undefined ? await ops.getJob(run.jobId) : undefined;
+        if (run) status = toStatus(run, job);
+      }
       return { result, claims };
     },
     { strict: endsRun(d, v) },
   );
-  ctx.publish([d.runId]);
+  if (status) ctx.emitStatus(status);
   return out;
 }
 
