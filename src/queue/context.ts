@@ -9,7 +9,7 @@ import type { UlidGenerator } from '../core/ids.ts';
 import { DEFAULT_RETRY, definedOnly, retryPolicy } from '../core/retry.ts';
 import type { JobAttemptOutcome, JobAttemptRecord, JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
-import type { AutoDeadLetterHook, QueueConfig, QueueConfigInput } from './types.ts';
+import type { AutoDeadLetterHook, AutoRequeueHook, QueueConfig, QueueConfigInput } from './types.ts';
 
 export interface QueueContext {
   readonly clock: Clock;
@@ -18,6 +18,7 @@ export interface QueueContext {
   /** Queues known to have a `queues` record: saves a read per enqueue. */
   readonly knownQueues: Set<string>;
   readonly onAutoDeadLetter: AutoDeadLetterHook | undefined;
+  readonly onAutoRequeue: AutoRequeueHook | undefined;
 }
 
 export const DEFAULT_QUEUE_CONFIG: Readonly<QueueConfig> = Object.freeze({

@@ -24,6 +24,7 @@ import { QueueOps } from './ops.ts';
 import * as settle from './settle.ts';
 import type {
   AutoDeadLetterHook,
+  AutoRequeueHook,
   CancelOutcome,
   Claim,
   ClaimOptions,
@@ -48,6 +49,7 @@ export interface QueueOptions {
   /** Per-queue overrides of `defaults`. */
   queues?: Record<string, QueueConfigInput>;
   onAutoDeadLetter?: AutoDeadLetterHook;
+  onAutoRequeue?: AutoRequeueHook;
 }
 
 export type QueueEvent =
@@ -80,6 +82,7 @@ export class Queue {
       config: (q) => perQueue.get(q) ?? defaults,
       knownQueues: new Set(),
       onAutoDeadLetter: options.onAutoDeadLetter,
+      onAutoRequeue: options.onAutoRequeue,
     };
   }
 

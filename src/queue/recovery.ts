@@ -66,6 +66,7 @@ async function recover(t: Tx, ctx: QueueContext, jobs: JobRecord[], reason: Auto
       releaseClaim(job);
       markWaiting(job, now, now);
       t.put('jobs', job);
+      if (ctx.onAutoRequeue) await ctx.onAutoRequeue(new QueueOps(t, ctx, ''), job, reason);
       out.requeued.push(job.id);
     }
   }

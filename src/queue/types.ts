@@ -108,3 +108,6 @@ export type AutoDeadLetterReason = 'lease expired' | 'interrupted';
  * layer above can end what the job belonged to in the same commit (DECISION 1 of SCENARIOS.md).
  */
 export type AutoDeadLetterHook = (ops: QueueOps, job: Readonly<JobRecord>, reason: AutoDeadLetterReason) => Promise<void> | void;
+
+/** Called inside the transaction that returned a recovered claim to pending (for attempt histories). */
+export type AutoRequeueHook = (ops: QueueOps, job: Readonly<JobRecord>, reason: AutoDeadLetterReason) => Promise<void> | void;

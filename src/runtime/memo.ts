@@ -26,7 +26,7 @@ export class StepMemo implements Memo {
   }
 
   // async: a bad key or value rejects the promise rather than throwing at the call.
-  async get(key: string): Promise<Json | null> {
+  async get(key: string): Promise<Json | undefined> {
     checkMemoKey(key);
     return this.#read(`k:${key}`);
   }
@@ -37,7 +37,7 @@ export class StepMemo implements Memo {
     return this.#write(`k:${key}`, value);
   }
 
-  async contentGet(input: Json): Promise<Json | null> {
+  async contentGet(input: Json): Promise<Json | undefined> {
     return this.#read(`c:${await contentKey(input)}`);
   }
 
@@ -47,9 +47,9 @@ export class StepMemo implements Memo {
     return this.#write(`c:${key}`, value);
   }
 
-  async #read(key: string): Promise<Json | null> {
+  async #read(key: string): Promise<Json | undefined> {
     const rec = await this.#store.read((t) => t.get<MemoRecord>('memos', [this.#runId, this.#step, key]), ['memos']);
-    if (rec === undefined) return null;
+    if (rec === undefined) return undefined;
     this.hits++;
     return rec.value;
   }

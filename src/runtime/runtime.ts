@@ -78,6 +78,8 @@ export class Runtime {
       defaults: { retry: resolved.retry, leaseMs: resolved.leaseMs, deadRetentionMs: resolved.deadRetentionMs, maxPayloadBytes: resolved.maxPayloadBytes },
       // DECISION 1: a step the queue dead-letters on its own ends its run in the same commit.
       onAutoDeadLetter: (ops, job, reason) => holder.runtime?.onAutoDeadLetter(ops, job, reason),
+      // One history record per attempt, including attempts the queue took back (lease, crash).
+      onAutoRequeue: (ops, job, reason) => holder.runtime?.onAutoRequeue(ops, job, reason),
     });
     holder.runtime = new Runtime(queue, resolved);
     return holder.runtime;
@@ -240,7 +242,7 @@ export class Runtime {
   }
 
   /** Deletes every memo entry of a run. @returns how many */
-  clearMemos(runId: string): Promise<number> {
+  async clearMemos(runId: string): Promise<number> {
     checkRunId(runId);
     return clearMemosForRun(this.#ctx.store, runId);
   }
@@ -272,6 +274,24 @@ export class Runtime {
   }
 
   // ---- internals ---------------------------------------------------------------------
+
+  /** @internal the queue's requeue hook: records the interrupted attempt; not for callers. */
+  async onAutoRequeue(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<void> {
+    if (job.queue !== this.#ctx.options.queueName || job.headers[HEADER.terminal] !== undefined || job.runId === undefined) return;
+    const run = await ops.t.get<RunRecord>('runs', job.runId);
+    if (!run || run.state !== 'active' || run.jobId !== job.id) return;
+    addHistory(ops.t, run, {
+      stepNumber: run.stepNumber,
+      jobId: job.id,
+      attempt: job.attempts,
+      outcome: reason === 'lease expired' ? 'leaseExpired' : 'interrupted',
+      error: reason,
+      memoHits: 0,
+      endedAt: ops.now(),
+    });
+    run.updatedAt = ops.now();
+    ops.t.put('runs', run);
+  }
 
   /** @internal the queue's dead-letter hook (DECISION 1); not for callers. */
   async onAutoDeadLetter(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<void> {

@@ -36,10 +36,11 @@ export interface Step {
  * the result of a paid side effect here before returning, and a redelivery reads it back.
  */
 export interface Memo {
-  get(key: string): Promise<Json | null>;
+  /** The stored value, or `undefined` when none was put (a stored `null` reads back as `null`). */
+  get(key: string): Promise<Json | undefined>;
   put(key: string, value: Json): Promise<void>;
   /** Keyed by the canonical JSON of `input` (e.g. an LLM request). */
-  contentGet(input: Json): Promise<Json | null>;
+  contentGet(input: Json): Promise<Json | undefined>;
   contentPut(input: Json, value: Json): Promise<void>;
 }
 

@@ -359,7 +359,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     expect(await a.queue.claim(STEPS)).toBeUndefined();
     step1Gate.resolve();
     await a.wait(runId);
-    expect((await a.history(runId)).filter((h) => h.stepNumber === 0).map((h) => [h.attempt, h.outcome, h.replayed ?? false])).toEqual([[2, 'continued', true]]);
+    expect((await a.history(runId)).filter((h) => h.stepNumber === 0).map((h) => [h.attempt, h.outcome, h.replayed ?? false])).toEqual([[1, 'interrupted', false], [2, 'continued', true]]);
     await a.close();
     await other.close();
   });
@@ -402,7 +402,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     expect(calls).toBe(1);
     const rec = (await memoRecords(x.a, runId)).find((m) => m.key === key);
     expect(rec?.value).toMatchObject({ outcome: { kind: 'succeed', result: 'ok' } });
-    expect((await x.a.history(runId)).map((h) => [h.attempt, h.replayed ?? false])).toEqual([[2, true]]);
+    expect((await x.a.history(runId)).map((h) => [h.attempt, h.replayed ?? false])).toEqual([[1, false], [2, true]]);
     await x.a.close();
     await x.other.close();
   });
