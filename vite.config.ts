@@ -26,7 +26,7 @@ export default defineConfig({
     minify: false,
     lib: { entry: entries, formats: ['es'] },
     rolldownOptions: {
-      external: [/^node:/, 'dexie', 'comlink', 'playwright-core', 'playwright', 'vite', /^@huggingface\//, /^@xenova\//],
+      external: [/^node:/, 'dexie', 'comlink', 'eventsource-parser', 'playwright-core', 'playwright', 'vite', /^@huggingface\//, /^@xenova\//],
     },
   },
   test: {

@@ -164,6 +164,7 @@ async function settleBody(ops: QueueOps, ctx: RuntimeContext, d: Delivery, v: Ve
     const r = await ops.nack(d.claim, message, v.error.retryAfterMs, fail);
     if (r.kind === 'retried') {
       addHistory(t, run, { ...entry, outcome: 'retried', error: message });
+      delete run.progress; // the failed attempt's partial output is not the retry's
       run.updatedAt = now;
       t.put('runs', run);
     }

@@ -6,6 +6,9 @@
 import { StepError } from '../core/outcome.ts';
 import type { RunOutcome } from '../core/types.ts';
 import type { TerminalHook } from './types.ts';
+import { parseRetryAfter } from '../core/retry-after.ts';
+
+export { parseRetryAfter };
 
 export interface WebhookOptions {
   url: string;
@@ -51,13 +54,4 @@ export function webhookHook(options: WebhookOptions): TerminalHook {
   };
   if (options.observes) hook.observes = options.observes;
   return hook;
-}
-
-/** Retry-After as seconds or an HTTP date, in ms from now. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
