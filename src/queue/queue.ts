@@ -88,7 +88,13 @@ export class Queue {
 
   /** Opens a store and a queue on it. */
   static async open(options: StoreOptions & QueueOptions = {}): Promise<Queue> {
-    return new Queue(await Store.open(options), options);
+    const store = await Store.open(options);
+    try {
+      return new Queue(store, options);
+    } catch (e) {
+      store.close(); // bad configuration: leave no connection open
+      throw e;
+    }
   }
 
   config(queue: string): QueueConfig {

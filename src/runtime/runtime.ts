@@ -72,7 +72,9 @@ export class Runtime {
     });
     // The hook needs the runtime, which needs the queue: bind through a holder.
     const holder: { runtime?: Runtime } = {};
-    const queue = new Queue(store, {
+    let queue: Queue;
+    try {
+      queue = new Queue(store, {
       clock,
       owner: options.owner ?? `rt-${randomToken()}`,
       defaults: { retry: resolved.retry, leaseMs: resolved.leaseMs, deadRetentionMs: resolved.deadRetentionMs, maxPayloadBytes: resolved.maxPayloadBytes },
@@ -80,7 +82,11 @@ export class Runtime {
       onAutoDeadLetter: (ops, job, reason) => holder.runtime?.onAutoDeadLetter(ops, job, reason),
       // One history record per attempt, including attempts the queue took back (lease, crash).
       onAutoRequeue: (ops, job, reason) => holder.runtime?.onAutoRequeue(ops, job, reason),
-    });
+      });
+    } catch (e) {
+      store.close();
+      throw e;
+    }
     holder.runtime = new Runtime(queue, resolved);
     return holder.runtime;
   }
