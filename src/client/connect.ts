@@ -66,8 +66,17 @@ export function connect(options: ConnectOptions): StepwiseClient {
   let reconnects = 0;
   let current: Promise<Connection>;
 
-  const open = (): Promise<Connection> => {
-    const p = openConnection(connOptions);
+  // BUG FIX: after a failed attempt, `current` used to stay the rejected promise for the 250 ms
+  // pause before the next one, so every call in that pause rejected at once, on a microtask. A
+  // caller retrying `Unavailable` straight away (as the docs invite) then spun on microtasks,
+  // the 250 ms timer never fired, and the page hung for good. Now the next attempt, pause
+  // included, becomes `current` at once: a call made meanwhile waits for it (still bounded: one
+  // pause plus one attempt's hello timeout) and a retry loop yields to the event loop.
+  const open = (pauseMs = 0): Promise<Connection> => {
+    const p = (pauseMs > 0 ? new Promise<void>((r) => setTimeout(r, pauseMs)) : Promise.resolve()).then(() => {
+      if (closed) throw unavailable('the client was closed');
+      return openConnection(connOptions);
+    });
     p.then(
       (c) =>
         void c.dead.then(() => {
@@ -78,7 +87,7 @@ export function connect(options: ConnectOptions): StepwiseClient {
           void current.then(refreshWatchers, () => undefined);
         }),
       () => {
-        if (!closed && current === p) setTimeout(() => !closed && current === p && (current = open()), 250);
+        if (!closed && current === p) current = open(250);
       },
     );
     return p;

@@ -25,44 +25,104 @@ export interface Connection {
   close(): void;
 }
 
+/**
+ * When a new port's hello goes unanswered this long, knock again on a fresh port (then after
+ * twice as long, and so on, within `helloTimeoutMs`). See `openConnection`.
+ */
+const REKNOCK_FIRST_MS = 500;
+
+/** One `new SharedWorker()` (or dedicated Worker) and the hello sent over it. */
+interface Knock {
+  api: Remote<WorkerApi>;
+  hello: Promise<HelloOutcome>;
+  /** Set once this knock lost the race (or the connection failed): its events no longer count. */
+  retired: boolean;
+  close(): void;
+}
+
 export async function openConnection(o: ConnectionOptions): Promise<Connection> {
   let markDead!: () => void;
   const dead = new Promise<void>((r) => (markDead = r));
-  let endpoint: MessagePort | Worker;
-  let terminate: () => void;
-  if (typeof SharedWorker !== 'undefined') {
-    const options = { type: o.type, name: names.worker(o.db, o.extendedLifetime), extendedLifetime: o.extendedLifetime } as WorkerOptions;
-    const w = new SharedWorker(o.url, options);
-    w.addEventListener('error', () => markDead());
-    endpoint = w.port;
-    terminate = () => w.port.close();
-  } else {
-    const w = new Worker(o.url, { type: o.type, name: names.worker(o.db, false) });
-    w.addEventListener('error', () => markDead());
-    endpoint = w;
-    terminate = () => w.terminate();
-  }
-  const api = wrap<WorkerApi>(endpoint);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hello = await Promise.race([
-    api.hello(),
-    dead.then(() => Promise.reject(unavailable('the worker failed to start'))),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(unavailable(`the worker did not answer within ${o.helloTimeoutMs} ms`)), o.helloTimeoutMs))),
-  ]).finally(() => clearTimeout(timer));
+  const shared = typeof SharedWorker !== 'undefined';
+  const knock = (): Knock => {
+    let endpoint: MessagePort | Worker;
+    let terminate: () => void;
+    const k = { retired: false } as Knock;
+    if (shared) {
+      const options = { type: o.type, name: names.worker(o.db, o.extendedLifetime), extendedLifetime: o.extendedLifetime } as WorkerOptions;
+      const w = new SharedWorker(o.url, options);
+      w.addEventListener('error', () => k.retired || markDead());
+      endpoint = w.port;
+      terminate = () => w.port.close();
+    } else {
+      const w = new Worker(o.url, { type: o.type, name: names.worker(o.db, false) });
+      w.addEventListener('error', () => k.retired || markDead());
+      endpoint = w;
+      terminate = () => w.terminate();
+    }
+    k.api = wrap<WorkerApi>(endpoint);
+    k.hello = k.api.hello();
+    k.hello.catch(() => undefined); // a loser's hello may reject after the race is decided
+    k.close = () => {
+      k.retired = true;
+      k.api[releaseProxy]();
+      terminate();
+    };
+    return k;
+  };
+
+  // BUG FIX (found by the creator-crash e2e probes): a page that constructs its SharedWorker in
+  // the ~100 ms after the worker's creator tab crashed can be attached to the dead instance
+  // before Chromium has torn it down. That port is silent forever (no error, no reply), and the
+  // page cannot learn the dead instance's alive lock without a reply, so the hello waited the
+  // whole `helloTimeoutMs` (15 s): every call of that page hung for 15 s and, when it was the
+  // only tab, no worker ran any step meanwhile. So while the hello goes unanswered, knock again
+  // on a fresh port (0.5 s, then 1, 2, 4 s later) and take the first answer: a fresh port after
+  // the teardown starts a new instance; a healthy worker that is merely slow to open (cold
+  // start, database upgrade) gets extra ports to the same instance, which are closed unused.
+  // A dedicated worker is this page's own: no stale instance to miss, so no second knock.
+  const knocks: Knock[] = [knock()];
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  let won: Knock | undefined;
+  const { k, hello } = await new Promise<{ k: Knock; hello: HelloOutcome }>((resolve, reject) => {
+    const race = (k: Knock) =>
+      void k.hello.then((hello) => {
+        if (won) return;
+        won = k;
+        resolve({ k, hello });
+      }, reject);
+    race(knocks[0]!);
+    void dead.then(() => reject(unavailable('the worker failed to start')));
+    timers.push(setTimeout(() => reject(unavailable(`the worker did not answer within ${o.helloTimeoutMs} ms`)), o.helloTimeoutMs));
+    if (shared) {
+      for (let at = REKNOCK_FIRST_MS, gap = REKNOCK_FIRST_MS; at < o.helloTimeoutMs; gap *= 2, at += gap) {
+        timers.push(
+          setTimeout(() => {
+            const k = knock();
+            knocks.push(k);
+            race(k);
+          }, at),
+        );
+      }
+    }
+  }).finally(() => {
+    for (const t of timers) clearTimeout(t);
+    for (const k of knocks) if (k !== won) k.close();
+  });
   if (hello.protocol !== PROTOCOL_VERSION) {
+    k.close();
     throw new WorkflowError('InvalidState', `the worker speaks protocol ${hello.protocol}, this page ${PROTOCOL_VERSION}: reload the page`);
   }
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
   // Granted only once the worker (the holder) is gone; released at once.
   void locks?.request(hello.aliveLock, () => markDead());
   return {
-    api,
+    api: k.api,
     hello,
     dead,
     close() {
       markDead();
-      api[releaseProxy]();
-      terminate();
+      k.close();
     },
   };
 }
