@@ -104,6 +104,8 @@ export function connect(options: ConnectOptions): StepwiseClient {
   // ---- watch ----
   const watchers = new Map<string, Set<WatchListener>>();
   const last = new Map<string, RunStatus>();
+  /** Runs whose status is being fetched because progress arrived first. */
+  const pending = new Set<string>();
   let channel: BroadcastChannel | undefined;
   const deliver = (status: RunStatus, event: RunEvent) => {
     last.set(status.runId, status);
@@ -120,6 +122,12 @@ export function connect(options: ConnectOptions): StepwiseClient {
     } else {
       const prev = last.get(e.runId);
       if (prev && prev.stepNumber === e.stepNumber) deliver({ ...prev, progress: e.update }, e);
+      // Progress of a run not seen yet (a watcher of '*', or one that just subscribed): fetch
+      // its status once, so the first tokens are not lost; later ones flow through `prev`.
+      else if (!prev && (watchers.has(e.runId) || watchers.has('*')) && !pending.has(e.runId)) {
+        pending.add(e.runId);
+        void refresh(e.runId).finally(() => pending.delete(e.runId));
+      }
     }
   };
   const refresh = async (runId: string) => {

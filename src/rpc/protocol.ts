@@ -74,8 +74,7 @@ export type ChannelMessage = { kind: 'run'; event: RunEvent };
 /** Messages on the coordination channel (between runtime instances of one database). */
 export type PeerMessage =
   | { kind: 'enqueued'; from: string }
-  | { kind: 'cancelRequested'; jobId: string; from: string }
-  | { kind: 'ownerGone'; from: string };
+  | { kind: 'cancelRequested'; jobId: string; from: string };
 
 export const names = {
   /** SharedWorker name: encodes `extendedLifetime`, so clients that disagree get separate workers instead of an error. */
