@@ -86,7 +86,10 @@ export function connect(options: ConnectOptions): StepwiseClient {
           // A fresh worker may have missed what happened while none ran: refresh watchers.
           void current.then(refreshWatchers, () => undefined);
         }),
-      () => {
+      (e: unknown) => {
+        // An outdated release (the database was upgraded by a newer one) will not get better by
+        // retrying: every call rejects `Outdated` until the page reloads.
+        if ((e as { name?: unknown } | null)?.name === 'Outdated') return;
         if (!closed && current === p) current = open(250);
       },
     );

@@ -29,6 +29,7 @@ export type WorkflowErrorName =
   | 'CancelRequested' // lease extension after the run was cancelled
   | 'Unavailable' // the worker behind a client died mid-call: safe to retry
   | 'Timeout' // wait() gave up before the run ended
+  | 'Outdated' // this code is older than the database schema (a newer release upgraded it): reload
   | 'InvalidQueueName'
   | 'InvalidJobId'
   | 'DuplicateJobId'
@@ -73,7 +74,7 @@ const NAMES: ReadonlySet<string> = new Set<WorkflowErrorName>([
   'InvalidRunId', 'InputMismatch', 'ReservedHeader', 'ReservedKvKey', 'InvalidPayload', 'PayloadTooLarge',
   'UnknownWorkflow', 'RunTerminal', 'EventWaiterExists', 'ConflictingKvEffect', 'EffectsSealed', 'ClaimLost',
   'QuotaExceeded', 'StoreClosed', 'InvalidArgument', 'InvalidQueueName', 'InvalidJobId', 'DuplicateJobId',
-  'JobNotFound', 'InvalidState', 'StoreError', 'RunNotFound', 'CancelRequested', 'Unavailable', 'Timeout',
+  'JobNotFound', 'InvalidState', 'StoreError', 'RunNotFound', 'CancelRequested', 'Unavailable', 'Timeout', 'Outdated',
 ]);
 
 export function isWorkflowErrorName(n: string): n is WorkflowErrorName {

@@ -54,6 +54,14 @@ export function serve(options: ServeOptions): WorkerHost {
     // Both locks are unique to this instance: granted at once, held until it dies.
     if (locks) await Promise.all([holdForever(locks, names.ownerLock(db, instanceId)), holdForever(locks, names.aliveLock(db, instanceId))]);
     const runtime = await Runtime.open({ ...options, owner: instanceId });
+    // A newer release upgraded the schema (O-19): this code is outdated. Stop claiming and end
+    // this worker, which releases its locks: the newer worker takes the executor role, steps in
+    // flight here fail their settlement (the connection is closed) and are redelivered there,
+    // and pages of this release reconnect to a worker that answers `Outdated` (reload).
+    runtime.queue.store.onUpgradeElsewhere(() => {
+      void runtime.stop({ drain: false });
+      setTimeout(() => (globalThis as unknown as { close(): void }).close(), 0);
+    });
     linkPeers(runtime.queue, db, instanceId, options.queueName ?? 'workflow-steps');
     if (typeof BroadcastChannel !== 'undefined') {
       const events = new BroadcastChannel(names.eventsChannel(db));

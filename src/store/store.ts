@@ -7,7 +7,7 @@
 import type Dexie from 'dexie';
 import { WorkflowError } from '../core/errors.ts';
 import { Committer } from './committer.ts';
-import { DEFAULT_DB_NAME, TABLES, defineDatabase, type TableName } from './db.ts';
+import { DB_VERSION, DEFAULT_DB_NAME, TABLES, defineDatabase, type TableName } from './db.ts';
 import { runTransaction, storageError, type Durability, type TxBody } from './tx.ts';
 
 export interface StoreOptions {
@@ -58,7 +58,33 @@ export class Store {
     } catch (e) {
       throw storageError(e);
     }
-    return new Store(name, dexie, dexie.backendDB(), keyRange, options.durability ?? 'relaxed');
+    const idb = dexie.backendDB();
+    // Dexie 4 opens a database of a higher version than declared, as it is. Here that means a
+    // newer release upgraded the schema (O-20): this code must not claim or write anything
+    // under a schema it does not know, so it refuses, and the page is told to reload.
+    if (idb.version > DB_VERSION * 10) {
+      dexie.close();
+      throw new WorkflowError('Outdated', `the database is at schema version ${idb.version / 10}, newer than this code's ${DB_VERSION}: reload to get the newer release`, {
+        found: idb.version / 10,
+        supported: DB_VERSION,
+      });
+    }
+    const store = new Store(name, dexie, idb, keyRange, options.durability ?? 'relaxed');
+    // Another connection (a newer release) wants to upgrade the schema: Dexie closes this one so
+    // that the upgrade is not blocked (O-19); whoever owns the store hears of it.
+    dexie.on('versionchange', () => {
+      store.#closed = true;
+      for (const l of store.#onUpgrade) l();
+    });
+    return store;
+  }
+
+  readonly #onUpgrade = new Set<() => void>();
+
+  /** Called when a newer schema version takes the database: this store is closed from then on. */
+  onUpgradeElsewhere(listener: () => void): () => void {
+    this.#onUpgrade.add(listener);
+    return () => void this.#onUpgrade.delete(listener);
   }
 
   /** A read-write transaction over every table, group-committed with concurrent writes. */

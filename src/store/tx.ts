@@ -211,6 +211,9 @@ export function storageError(e: unknown): WorkflowError {
   const name = (e as { name?: string } | null)?.name ?? '';
   const message = (e as { message?: string } | null)?.message ?? String(e);
   if (name === 'QuotaExceededError') return new WorkflowError('QuotaExceeded', `storage is full: ${message}`, { cause: name });
+  if (name === 'VersionError') {
+    return new WorkflowError('Outdated', `the database was upgraded by a newer release than this code: reload to get it (${message})`, { cause: name });
+  }
   if (name === 'InvalidStateError' || name === 'DatabaseClosedError') {
     return new WorkflowError('StoreClosed', `the database is closed: ${message}`, { cause: name });
   }
