@@ -16,7 +16,7 @@ import type { JobRecord } from '../store/db.ts';
 import type { RuntimeContext } from './context.ts';
 import { processNotification } from './notifications.ts';
 import { HEADER, toStatus, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
-import { checkOutcome, parseReplay, remainingDelay, settleStep, type Delivery, type Verdict } from './settlement.ts';
+import { checkOutcome, claimWithRuns, parseReplay, remainingDelay, settleStep, type Delivery, type Verdict } from './settlement.ts';
 import { buildStep, type DeliveryHandles } from './step-context.ts';
 import type { StepRunner } from './types.ts';
 
@@ -110,8 +110,8 @@ export class Executor {
         }
         const capacity = options.concurrency - this.#inFlight.size;
         if (capacity > 0) {
-          const claims = await queue.claimBatch(options.queueName, capacity);
-          for (const c of claims) this.#spawn(c);
+          const claims = await queue.transact((ops) => claimWithRuns(ops, this.#ctx, capacity));
+          for (const c of claims) this.#spawn(c.claim, c.run);
           if (claims.length === capacity) continue;
         }
         if (this.#stopping) break;
@@ -129,10 +129,11 @@ export class Executor {
     }
   }
 
-  #spawn(claim: Claim): void {
+  /** Starts a delivery; `run` is its run record when the claiming transaction read it. */
+  #spawn(claim: Claim, run?: RunRecord): void {
     const entry: Running = { runId: claim.job.runId, controller: undefined, done: Promise.resolve() };
     this.#inFlight.set(claim.job.id, entry);
-    entry.done = this.#deliver(claim, entry)
+    entry.done = this.#deliver(claim, entry, run)
       .catch((e) => {
         this.lastError = e;
       })
@@ -142,7 +143,7 @@ export class Executor {
       });
   }
 
-  async #deliver(claim: Claim, entry: Running): Promise<void> {
+  async #deliver(claim: Claim, entry: Running, prefetched?: RunRecord): Promise<void> {
     if (claim.job.headers[HEADER.terminal] !== undefined) {
       await processNotification(this.#ctx, claim).catch(ignoreClaimLost);
       return;
@@ -158,7 +159,7 @@ export class Executor {
     }
     const stepNumber = Number(stepText);
     const base: Delivery = { claim, runId, stepNumber, memoHits: 0, startedAt: this.#ctx.clock.now() };
-    const run = await this.#ctx.store.read((t) => t.get<RunRecord>('runs', runId), ['runs']);
+    const run = prefetched?.runId === runId ? prefetched : await this.#ctx.store.read((t) => t.get<RunRecord>('runs', runId), ['runs']);
     if (!run || run.state !== 'active' || run.jobId !== claim.job.id || claim.job.cancelRequested || run.cancelRequested) {
       // Ended, moved on, or cancelled before this delivery began: settle without the runner.
       await this.#settle(base, { kind: 'cancelled' });
@@ -282,7 +283,7 @@ export class Executor {
     for (let i = 0; ; i++) {
       try {
         const { claims } = await settleStep(this.#ctx, d, v, this.#stopping ? 0 : 1);
-        for (const c of claims) this.#spawn(c);
+        for (const c of claims) this.#spawn(c.claim, c.run);
         return;
       } catch (e) {
         if (isWorkflowError(e, 'ClaimLost')) return;

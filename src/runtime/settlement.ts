@@ -104,13 +104,13 @@ function endsRun(d: Delivery, v: Verdict): boolean {
  * transaction per step transition instead of two.
  * @throws `ClaimLost` when the claim was lost (nothing applied, nothing claimed)
  */
-export async function settleStep(ctx: RuntimeContext, d: Delivery, v: Verdict, claimNext = 0): Promise<{ result: SettleResult; claims: Claim[] }> {
+export async function settleStep(ctx: RuntimeContext, d: Delivery, v: Verdict, claimNext = 0): Promise<{ result: SettleResult; claims: ClaimedStep[] }> {
   let status: RunStatus | undefined;
   const out = await ctx.queue.transact(
     async (ops) => {
       status = undefined;
       const result = await settleBody(ops, ctx, d, v);
-      const claims = claimNext > 0 ? await ops.claim(ctx.options.queueName, claimNext) : [];
+      const claims = claimNext > 0 ? await claimWithRuns(ops, ctx, claimNext) : [];
       if (result !== 'orphan' && ctx.listening()) {
         // The run's new status, read inside this transaction: no separate read per transition.
         const run = await ops.t.get<RunRecord>('runs', d.runId);
@@ -123,6 +123,22 @@ export async function settleStep(ctx: RuntimeContext, d: Delivery, v: Verdict, c
   );
   if (status) ctx.emitStatus(status);
   return out;
+}
+
+/** A claim with its run record as read in the claiming transaction (undefined for notifications). */
+export interface ClaimedStep {
+  claim: Claim;
+  run: RunRecord | undefined;
+}
+
+/**
+ * Claims up to `max` jobs and reads their runs' records in the same transaction, so a delivery
+ * starts without another round trip to the database.
+ */
+export async function claimWithRuns(ops: QueueOps, ctx: RuntimeContext, max: number): Promise<ClaimedStep[]> {
+  const claims = await ops.claim(ctx.options.queueName, max);
+  const runs = await Promise.all(claims.map((c) => (c.job.runId !== undefined ? ops.t.get<RunRecord>('runs', c.job.runId) : undefined)));
+  return claims.map((claim, i) => ({ claim, run: runs[i] }));
 }
 
 async function settleBody(ops: QueueOps, ctx: RuntimeContext, d: Delivery, v: Verdict): Promise<SettleResult> {

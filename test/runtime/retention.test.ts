@@ -391,12 +391,18 @@ describe('I. Retention sweeper and terminal markers', () => {
     // Listing fails throughout one tick (a write batch that fails is retried alone: it fails again).
     let failing = true;
     failListing(rt, 'terminals', () => failing);
-    clock.advance(200); // the tick at 10 200 fails to list markers
-    await waitFor(() => /listing terminals failed/.test((rt.lastError as Error | undefined)?.message ?? ''), 5000, 'the failing tick');
+    // The sweeper's first pass (at start) may still be committing: advance in small steps until
+    // a tick has run and failed, rather than assuming where its timer stands.
+    await waitFor(() => {
+      clock.advance(50);
+      return /listing terminals failed/.test((rt.lastError as Error | undefined)?.message ?? '');
+    }, 5000, 'the failing tick');
     failing = false;
     expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual([runId]);
-    clock.advance(100); // the next tick sweeps normally
-    await waitFor(async () => (await rt.terminalMarkers()).length === 0, 5000, 'the next tick');
+    await waitFor(async () => {
+      clock.advance(50); // the next tick sweeps normally
+      return (await rt.terminalMarkers()).length === 0;
+    }, 5000, 'the next tick');
 
     await rt.stop();
     await endPending(rt, 'after-stop');
