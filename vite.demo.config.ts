@@ -1,13 +1,61 @@
 /**
- * `npm run demo`: a Vite dev server for demo/. It imports the library straight from src/ (the
- * repository root stays inside Vite's allowed files), so the demo needs no build and no network.
+ * `npm run demo`: the research-agent demo (demo/) on a Vite dev server, fully offline.
+ *
+ * - The library is imported straight from src/ (the repository root stays inside Vite's allowed
+ *   files), so the demo needs no build of the package.
+ * - `/models/` serves the tiny models that `npm install` generates into models/ (`predemo`
+ *   regenerates them); `vite build --config vite.demo.config.ts` copies them into the output.
+ * - ONNX Runtime's glue and wasm are imported with `?url` by the worker: served (and bundled)
+ *   from this origin, never from a CDN.
+ * - Dependencies are not discovered at run time (a discovery reloads the page, which would
+ *   interrupt the very runs the demo shows off); the one CommonJS dependency is pre-bundled.
  */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+
+const repoRoot = fileURLToPath(new URL('.', import.meta.url));
+const modelsDir = join(repoRoot, 'models');
+
+const CONTENT_TYPES: Record<string, string> = { '.json': 'application/json', '.onnx': 'application/octet-stream' };
+
+/** Serves models/ at /models/ (dev and preview) and copies it into a build. */
+function tinyModels(): Plugin {
+  const handler = (req: { url?: string }, res: ServerResponse, next: () => void) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://local').pathname);
+    const file = resolve(modelsDir, `.${path}`);
+    if (!file.startsWith(modelsDir + sep) || !existsSync(file) || !statSync(file).isFile()) return next();
+    res.setHeader('content-type', CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
+    res.setHeader('cache-control', 'no-cache');
+    createReadStream(file).pipe(res);
+  };
+  return {
+    name: 'stepwise-demo-models',
+    configureServer(server) {
+      if (!existsSync(join(modelsDir, 'tiny-gpt2'))) server.config.logger.warn('models/ is missing: run `npm run models` (npm install does it)');
+      server.middlewares.use('/models', handler);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use('/models', handler);
+    },
+    async writeBundle(options) {
+      if (options.dir) await cp(modelsDir, join(options.dir, 'models'), { recursive: true, filter: (src) => !src.endsWith('expected.json') });
+    },
+  };
+}
 
 export default defineConfig({
   root: fileURLToPath(new URL('./demo', import.meta.url)),
   server: { host: '127.0.0.1', port: 5173 },
-  // Dexie is the one CommonJS dependency: pre-bundle it at start rather than on first import.
-  optimizeDeps: { include: ['dexie'] },
+  preview: { host: '127.0.0.1', port: 4173 },
+  plugins: [tinyModels()],
+  // onnxruntime-web's default browser entry references a 27 MB asyncify wasm it never fetches
+  // here (transformers.js is given `wasmPaths`): this condition drops it from builds.
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
+  worker: { format: 'es' },
+  optimizeDeps: { noDiscovery: true, include: ['dexie'] },
+  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0 },
 });

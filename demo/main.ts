@@ -1,72 +1,244 @@
+/// <reference types="vite/client" />
 /**
- * The demo page: a queue in IndexedDB, a processing loop, and a table of what is stored.
- *
- * Liveness of claim owners uses Web Locks, as the runtime will: each tab holds a lock named
- * after its queue owner for as long as it lives, so at start-up any claim whose owner's lock is
- * free belongs to a closed, reloaded or crashed tab and is recovered at once.
+ * The demo page. Everything durable happens in the worker (worker.ts); this page only asks it
+ * things through the Stepwise client and renders what it hears:
+ * - `list` / `status` / `history` / `deadJobs` answer from IndexedDB, so a reloaded page shows
+ *   every run exactly where it is;
+ * - `watch` delivers status changes and streamed tokens live, in every open tab;
+ * - `submit`, `sendEvent` (the approval), `cancel` and `requeueDead` are the buttons.
  */
-import { Queue } from '../src/queue/queue.ts';
-import type { JobRecord } from '../src/store/db.ts';
-import { QUEUE, processJobs, type DemoTask } from './processing.ts';
+import { connect, isTerminal, type DeadJob, type RunStatus, type StepwiseClient } from '../src/client.ts';
+import { approvalKey, asJson, backendOf, DB_NAME, WORKFLOW, runHeaders, type Approval, type Backend, type Fault, type Progress, type RunInput, type WorkerState } from './shared.ts';
+import { WorkerControl } from './ui/control.ts';
+import { renderDeadLetters } from './ui/dead-letters.ts';
+import { $, announce, clockTime, errorText, h } from './ui/dom.ts';
+import { Inspector } from './ui/inspector.ts';
+import { RunCard, type RunActions } from './ui/run-card.ts';
+import { apiBackend, askForKey, initSettings } from './ui/settings.ts';
+import workerUrl from './worker.ts?worker&url';
 
-const LOCK_PREFIX = 'stepwise-demo-owner:';
-const TASKS: DemoTask[] = [
-  { task: 'fetch sources', ms: 1_500, failFirst: 0 },
-  { task: 'summarise', ms: 2_500, failFirst: 1 },
-  { task: 'translate', ms: 1_200, failFirst: 0 },
-  { task: 'always fails', ms: 800, failFirst: 99 },
-  { task: 'urgent check', ms: 700, failFirst: 0 },
-];
-
-const q = await Queue.open({ name: 'stepwise-demo', defaults: { keepDoneMs: 3_600_000, retry: { maxAttempts: 3, baseDelayMs: 1_000 } } });
-// Held until this tab goes away: that release is how other tabs learn its claims are orphaned.
-navigator.locks.request(LOCK_PREFIX + q.owner, () => new Promise<never>(() => undefined));
-
-async function ownerAlive(owner: string | null): Promise<boolean> {
-  if (owner === q.owner) return true;
-  const { held = [] } = await navigator.locks.query();
-  return held.some((l) => l.name === LOCK_PREFIX + owner);
+declare global {
+  interface Window {
+    /** The Stepwise client, for the console and for tests (`waitForRun` finds it here). */
+    app: StepwiseClient;
+  }
 }
 
-async function render(): Promise<void> {
-  const jobs = await q.store.read((t) => t.getAll<JobRecord>('jobs', undefined), ['jobs']);
-  const stats = await q.stats(QUEUE);
-  document.querySelector('#stats')!.textContent =
-    `pending ${stats.pending} · scheduled ${stats.scheduled} · running ${stats.claimed} · done ${stats.done} · dead ${stats.dead}`;
-  const rows = jobs.map((j) => {
-    const tr = document.createElement('tr');
-    const p = j.payload as unknown as DemoTask;
-    const cells = [j.id.slice(-8), p.task, String(j.priority), j.state, String(j.attempts), j.lastError ?? ''];
-    cells.forEach((text, i) => {
-      const td = document.createElement('td');
-      td.textContent = text;
-      if (i === 0) td.className = 'id';
-      if (i === 3) td.className = `state-${j.state}`;
-      tr.append(td);
-    });
-    return tr;
-  });
-  document.querySelector('#jobs')!.replaceChildren(...rows);
+const client = connect({ url: workerUrl, name: DB_NAME });
+window.app = client;
+const control = new WorkerControl();
+const cards = new Map<string, RunCard>();
+const unwatch = new Map<string, () => void>();
+const runList = $('#run-list');
+const inspector = new Inspector($('#inspector-body'));
+const keysMissing = new Set<string>();
+
+// ---- runs ----
+
+const actions: RunActions = {
+  async approve(runId, text) {
+    await client.sendEvent(approvalKey(runId), asJson({ decision: 'approve', text } satisfies Approval));
+    announce('Approved. The run finalizes its report.');
+  },
+  async cancel(runId) {
+    await client.cancel(runId);
+  },
+  async runAgain(status) {
+    await submit({ question: status.headers['question'] ?? '', backend: backendOf(status.headers) });
+  },
+  loadDraft: (runId) => control.draft(runId),
+};
+
+function cardFor(status: RunStatus): RunCard {
+  let card = cards.get(status.runId);
+  if (!card) {
+    card = new RunCard(status, actions);
+    cards.set(status.runId, card);
+    card.setConditions({ online: control.state?.online ?? true, keysMissing });
+    // One watch per run: it refreshes the run's status at once (so progress events are delivered
+    // from the first), and again after the worker restarts.
+    unwatch.set(
+      status.runId,
+      client.watch(status.runId, (s, event) => {
+        if (event.type === 'progress') card!.setProgress(event.update as Progress, event.stepNumber);
+        else onStatus(s);
+      }),
+    );
+    placeCards();
+    void refreshHistory(status.runId);
+  }
+  return card;
 }
 
-document.querySelector('#enqueue')!.addEventListener('click', async () => {
-  await q.enqueueBatch(
-    QUEUE,
-    TASKS.map((t) => ({ payload: { ...t }, priority: t.task === 'urgent check' ? 100 : 1000, delayMs: t.task === 'translate' ? 3_000 : 0 })),
-  );
-});
+function onStatus(s: RunStatus): void {
+  const card = cards.get(s.runId);
+  if (!card) return void cardFor(s);
+  const before = card.status;
+  if (before.updatedAt > s.updatedAt) return;
+  card.update(s);
+  if (before.state !== s.state || before.stepNumber !== s.stepNumber || before.attempts !== s.attempts) {
+    scheduleHistory(s.runId);
+    if (s.state === 'waiting') announce(`“${card.question}” needs your approval.`);
+    if (isTerminal(s.state) && !isTerminal(before.state)) {
+      announce(`“${card.question}” ${s.state}.`);
+      void refreshDead();
+    }
+  }
+}
 
-document.querySelector('#clear')!.addEventListener('click', async () => {
-  // Straight to the store: the queue has no "delete everything" (nor should it).
-  await q.store.write(async (t) => {
-    // Every key sorts after '' (strings, then array keys such as attempts' [jobId, n]).
-    for (const table of ['jobs', 'attempts', 'queues'] as const) t.delete(table, t.keyRange.lowerBound(''));
+const historyTimers = new Map<string, ReturnType<typeof setTimeout>>();
+function scheduleHistory(runId: string): void {
+  clearTimeout(historyTimers.get(runId));
+  historyTimers.set(runId, setTimeout(() => void refreshHistory(runId), 60));
+}
+
+async function refreshHistory(runId: string): Promise<void> {
+  const records = await client.history(runId).catch(() => undefined);
+  if (records) cards.get(runId)?.setHistory(records);
+}
+
+function placeCards(): void {
+  const ordered = [...cards.values()].sort((a, b) => b.status.submittedAt - a.status.submittedAt || (a.status.runId < b.status.runId ? 1 : -1));
+  ordered.forEach((c, i) => {
+    if (runList.children[i] !== c.el) runList.insertBefore(c.el, runList.children[i] ?? null);
   });
+  $('#runs-empty').hidden = cards.size > 0;
+}
+
+/** Everything from stored state: on load, after a worker restart, and every few seconds as a safety net. */
+async function syncAll(): Promise<void> {
+  const { runs } = await client.list({ limit: 30 });
+  for (const s of runs) {
+    if (cards.has(s.runId)) onStatus(s);
+    else cardFor(s);
+  }
+  for (const s of runs) if (!isTerminal(s.state)) void refreshHistory(s.runId);
+  await refreshDead();
+}
+
+async function submit(input: RunInput): Promise<void> {
+  const { runId } = await client.submit({ workflow: WORKFLOW, input: asJson(input), headers: runHeaders(input) });
+  const s = await client.status(runId);
+  if (s) cardFor(s).el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  announce(`Started “${input.question}”.`);
+}
+
+// ---- dead letters ----
+
+let deadSignature = '';
+async function refreshDead(): Promise<void> {
+  const jobs = await client.deadJobs({ limit: 50 }).catch(() => undefined);
+  if (!jobs) return;
+  const signature = jobs.map((j) => `${j.jobId}:${j.attempts}`).join(',');
+  if (signature === deadSignature && $('#dead-list').childElementCount > 0) return;
+  deadSignature = signature;
+  $('#dead-count').textContent = jobs.length > 0 ? String(jobs.length) : '';
+  renderDeadLetters($('#dead-list'), jobs, {
+    async requeue(job: DeadJob) {
+      await client.requeueDead(job.jobId).catch((e: unknown) => announce(errorText(e)));
+      await refreshDead();
+    },
+    async runAgain(job: DeadJob) {
+      const s = job.runId ? cards.get(job.runId)?.status ?? (await client.status(job.runId)) : undefined;
+      if (s) await actions.runAgain(s);
+    },
+    questionOf: (runId) => (runId ? cards.get(runId)?.question ?? runId : ''),
+  });
+}
+
+// ---- the form ----
+
+const form = $<HTMLFormElement>('#ask-form');
+const question = $<HTMLTextAreaElement>('#question');
+const askStatus = $('#ask-status');
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const q = question.value.trim();
+  if (!q) {
+    askStatus.textContent = 'Type a question first.';
+    question.focus();
+    return;
+  }
+  const useApi = ($<HTMLInputElement>('#backend-api').checked && apiBackend()) || undefined;
+  const backend: Backend = useApi ?? { kind: 'local' };
+  const button = $<HTMLButtonElement>('#ask-submit');
+  button.disabled = true;
+  askStatus.textContent = '';
+  submit({ question: q, backend })
+    .catch((err: unknown) => (askStatus.textContent = `Could not start: ${errorText(err)}`))
+    .finally(() => (button.disabled = false));
+});
+for (const b of document.querySelectorAll<HTMLButtonElement>('[data-example]')) {
+  b.addEventListener('click', () => {
+    question.value = b.dataset['example'] ?? '';
+    question.focus();
+  });
+}
+
+initSettings(control, () => {
+  const api = apiBackend();
+  const radio = $<HTMLInputElement>('#backend-api');
+  radio.disabled = !api;
+  if (api) {
+    radio.checked = true;
+    $('#backend-api-label').textContent = `${api.model} at ${new URL(api.baseURL).host}`;
+  }
 });
 
-await q.recoverClaims(ownerAlive);
-void processJobs(q, new AbortController().signal);
-q.on(() => void render());
-setInterval(() => void render(), 300);
-await render();
-document.title = 'Stepwise demo: ready';
+// ---- "try to break it" ----
+
+$('#reload-now').addEventListener('click', () => location.reload());
+$('#second-tab').addEventListener('click', () => window.open(location.href, '_blank'));
+const offline = $<HTMLButtonElement>('#go-offline');
+offline.addEventListener('click', () => control.setNetwork(!(control.state?.online ?? true)));
+const fault = $<HTMLSelectElement>('#fault');
+fault.addEventListener('change', () => control.setFault(fault.value as Fault));
+
+control.onState = (s: WorkerState) => {
+  offline.classList.toggle('is-on', !s.online);
+  offline.textContent = s.online ? 'Go offline' : 'Back online';
+  fault.value = s.fault;
+  const net = $('#net-pill');
+  net.textContent = s.online ? 'Worker network: online' : 'Worker network: offline (simulated)';
+  net.className = `pill ${s.online ? 'p-ok' : 'p-warn'}`;
+  $('#worker-pill').textContent = `Worker ${s.instanceId}, up since ${clockTime(s.startedAt)}`;
+  for (const c of cards.values()) c.setConditions({ online: s.online, keysMissing });
+};
+control.onKeysMissing = (urls) => {
+  const added = urls.filter((u) => !keysMissing.has(u));
+  keysMissing.clear();
+  for (const u of urls) keysMissing.add(u);
+  for (const c of cards.values()) c.setConditions({ online: control.state?.online ?? true, keysMissing });
+  for (const u of added) askForKey(u);
+};
+
+// ---- inspector ----
+
+const details = $<HTMLDetailsElement>('#inspector');
+details.addEventListener('toggle', () => details.open && void inspector.refresh());
+$('#inspector-refresh').addEventListener('click', () => void inspector.refresh());
+
+// ---- start ----
+
+const connPill = $('#conn-pill');
+let reconnectsSeen = 0;
+async function start(): Promise<void> {
+  const mode = await client.mode;
+  connPill.textContent = mode === 'shared' ? 'Connected: one SharedWorker for all tabs' : 'Connected: per-tab worker (no SharedWorker here)';
+  connPill.className = 'pill p-ok';
+  await syncAll();
+  document.documentElement.dataset['ready'] = 'true';
+  setInterval(() => {
+    if (client.reconnects !== reconnectsSeen) {
+      reconnectsSeen = client.reconnects;
+      announce('The worker restarted; runs continue where they were.');
+    }
+    void syncAll().catch(() => undefined);
+    if (details.open) void inspector.refresh();
+  }, 2500);
+}
+start().catch((e: unknown) => {
+  connPill.textContent = `Not connected: ${errorText(e)}`;
+  connPill.className = 'pill p-bad';
+  $('#runs-empty').replaceChildren(h('strong', {}, 'The worker did not start. '), errorText(e));
+});
