@@ -7,7 +7,7 @@
  * hanging; the client is already reconnecting, and re-issuing the call is safe (submissions
  * are idempotent on run id and input).
  */
-import { invalidArgument } from '../core/errors.ts';
+import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import type { Json } from '../core/json.ts';
 import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunEvent, RunOutcome, RunSpec, RunStatus, SubmitOutcome } from '../core/types.ts';
 import { installErrorTransfer } from '../rpc/errors.ts';
@@ -101,7 +101,10 @@ export function connect(options: ConnectOptions): StepwiseClient {
     if (closed) throw unavailable('the client was closed');
     const c = await current;
     const fn = c.api[method] as unknown as (...a: unknown[]) => Promise<Awaited<ReturnType<WorkerApi[K]>>>;
-    return Promise.race([fn(...args), c.dead.then(() => Promise.reject(unavailable('the worker died during the call')))]);
+    const sent = (async () => fn(...args))().catch((e: unknown) => {
+      throw notCloneable(method, e);
+    });
+    return Promise.race([sent, c.dead.then(() => Promise.reject(unavailable('the worker died during the call')))]);
   };
 
   // ---- watch ----
@@ -185,6 +188,24 @@ export function connect(options: ConnectOptions): StepwiseClient {
     },
   };
   return client;
+}
+
+/**
+ * FIX (issue 7, bad input through the client): an argument that structured clone refuses (a
+ * function, a Symbol, a DOM node, anywhere inside it) made comlink's `postMessage` throw, and
+ * the call rejected with a bare `DataCloneError` DOMException, the one error of the client
+ * without a Stepwise name. Nothing was sent (the clone fails before the message leaves), so
+ * nothing was written: it is the caller's payload that is wrong, hence `InvalidPayload`, as the
+ * worker answers for values that clone but are not JSON (undefined, NaN, a Date, a BigInt).
+ * Mapped here rather than pre-cloning every argument, which would copy each payload twice.
+ */
+function notCloneable(method: string, e: unknown): unknown {
+  if ((e as { name?: unknown } | null)?.name !== 'DataCloneError') return e;
+  const why = (e as { message?: unknown }).message;
+  return new WorkflowError('InvalidPayload', `an argument of ${method}() cannot be sent to the worker: it is not plain data${typeof why === 'string' ? ` (${why})` : ''}`, {
+    what: `${method} arguments`,
+    cause: 'DataCloneError',
+  });
 }
 
 function safeCall(l: WatchListener, s: RunStatus, e: RunEvent): void {

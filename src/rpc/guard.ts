@@ -35,7 +35,15 @@ export function guardedEndpoint(port: Port, methods: readonly string[]): Endpoin
       const w: EventListener = (ev) => {
         const data = (ev as MessageEvent).data as RequestLike | null;
         if (typeof data !== 'object' || data === null || typeof data.id !== 'string') return;
-        if (data.type === 'RELEASE') return call(listener, ev);
+        if (data.type === 'RELEASE') {
+          // FIX (issue 7, raw messages): comlink's own release is exactly `{ id, type: 'RELEASE' }`,
+          // but its `expose` still walks `path` on the API object and deserializes `argumentList`
+          // (transfer handlers included: a `proxy` argument was wrapped, a bad one threw uncaught
+          // in the worker) for a RELEASE. So a release carrying either is refused like any other
+          // call that is not plain data.
+          const bare = (data.path === undefined || (Array.isArray(data.path) && data.path.length === 0)) && data.argumentList === undefined;
+          return bare ? call(listener, ev) : refuse(data.id, 'a release carries no path and no arguments');
+        }
         if (data.type !== 'APPLY') return refuse(data.id, `only method calls are served, not ${String(data.type)}`);
         const path = data.path;
         if (!Array.isArray(path) || path.length !== 1 || typeof path[0] !== 'string' || !allowed.has(path[0])) {

@@ -169,6 +169,7 @@ export class Runtime {
    */
   async wait(runId: string, options: { timeoutMs?: number } = {}): Promise<RunOutcome> {
     checkRunId(runId);
+    if (typeof options !== 'object' || options === null) throw invalidArgument('wait options', 'must be an object { timeoutMs? }', options);
     const { clock, options: o } = this.#ctx;
     if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs >= 0)) throw invalidArgument('timeoutMs', 'must be a finite number >= 0', options.timeoutMs);
     const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs;
