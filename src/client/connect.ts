@@ -8,10 +8,9 @@
  * are idempotent on run id and input).
  */
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
-import type { Json } from '../core/json.ts';
-import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunEvent, RunOutcome, RunSpec, RunStatus, SubmitOutcome } from '../core/types.ts';
+import type { RunEvent, RunStatus } from '../core/types.ts';
 import { installErrorTransfer } from '../rpc/errors.ts';
-import { names, type ChannelMessage, type WorkerApi } from '../rpc/protocol.ts';
+import { names, type ChannelMessage, type RunApi, type WorkerApi } from '../rpc/protocol.ts';
 import { openConnection, unavailable, type Connection } from './connection.ts';
 
 export interface ConnectOptions {
@@ -33,17 +32,8 @@ export interface ConnectOptions {
 /** A watcher receives the run's full status on every change, and the event that caused it. */
 export type WatchListener = (status: RunStatus, event: RunEvent) => void;
 
-export interface StepwiseClient {
-  submit(spec: RunSpec): Promise<SubmitOutcome>;
-  cancel(runId: string): Promise<boolean>;
-  status(runId: string): Promise<RunStatus | undefined>;
-  list(query?: ListQuery): Promise<ListOutcome>;
-  wait(runId: string, options?: { timeoutMs?: number }): Promise<RunOutcome>;
-  sendEvent(key: string, payload: Json): Promise<'delivered' | 'buffered'>;
-  clearEvent(key: string): Promise<boolean>;
-  deadJobs(query?: DeadJobsQuery): Promise<DeadJob[]>;
-  requeueDead(jobId: string): Promise<void>;
-  history(runId: string): Promise<AttemptRecord[]>;
+/** The runtime's methods (each a call to the worker), plus live watching and lifecycle. */
+export interface StepwiseClient extends RunApi {
   /** Live status of one run, or of every run with '*', in every open tab. @returns unsubscribe */
   watch(runId: string, listener: WatchListener): () => void;
   /** Test control of a worker served with a MockClock. */

@@ -33,9 +33,8 @@ export interface HelloOutcome {
   mode: 'shared' | 'dedicated';
 }
 
-/** Everything a page can ask of the worker. Mirrors the runtime's methods. */
-export interface WorkerApi {
-  hello(): Promise<HelloOutcome>;
+/** The runtime's methods, as pages see them: the worker serves them and the client offers them. */
+export interface RunApi {
   submit(spec: RunSpec): Promise<SubmitOutcome>;
   cancel(runId: string): Promise<boolean>;
   status(runId: string): Promise<RunStatus | undefined>;
@@ -46,6 +45,11 @@ export interface WorkerApi {
   deadJobs(query?: DeadJobsQuery): Promise<DeadJob[]>;
   requeueDead(jobId: string): Promise<void>;
   history(runId: string): Promise<AttemptRecord[]>;
+}
+
+/** Everything a page can ask of the worker: the runtime's methods, a hello, test clock control. */
+export interface WorkerApi extends RunApi {
+  hello(): Promise<HelloOutcome>;
   /** Test control of a worker started with a MockClock; rejects `InvalidState` otherwise. */
   advanceClock(ms: number): Promise<number>;
   setClock(ms: number): Promise<number>;
