@@ -1,8 +1,10 @@
 /**
  * The benchmark page: starts the module SharedWorker and relays commands to it. The driver
  * (bench/run.ts) calls `window.stepwiseBench.run(cmd)` through `page.evaluate`, since
- * Playwright cannot see SharedWorkers (PLATFORM.md Q1).
+ * Playwright cannot see SharedWorkers (PLATFORM.md Q1). Client cells are the exception: they
+ * run here, on the page, against their own `serve()` worker (bench/client-cells.ts).
  */
+import { clientCell } from './client-cells.ts';
 import type { Command, Reply } from './protocol.ts';
 
 export interface BenchBridge {
@@ -38,6 +40,7 @@ worker.port.start();
 
 window.stepwiseBench = {
   run(cmd: Command): Promise<unknown> {
+    if (cmd.kind === 'client') return clientCell(cmd);
     if (failure) return Promise.reject(failure);
     const id = nextId++;
     return new Promise((resolve, reject) => {

@@ -1,5 +1,16 @@
 /** Turns per-rep cell results into medians, ratios and a readable table (driver side). */
-import type { CellName, CellResult, LatencySummary, ProfileResult } from './protocol.ts';
+import type {
+  CellName,
+  CellResult,
+  ClientCellName,
+  ClientCellResult,
+  LatencySummary,
+  ProfileResult,
+  RuntimeCellName,
+  RuntimeCellResult,
+  TransitionProfileResult,
+  WindowProfile,
+} from './protocol.ts';
 import { median } from './stats.ts';
 
 export interface CellSpec {
@@ -97,6 +108,180 @@ export function ratios(cells: Partial<Record<CellName, CellMedians>>): Ratios {
   };
 }
 
+// ---- runtime and client cells -----------------------------------------------------------
+
+export interface RuntimeCellSpec {
+  cell: RuntimeCellName;
+  title: string;
+  runs: number;
+  stepsPerRun: number;
+  concurrency: number;
+  depth: number;
+  subscribed: boolean;
+}
+
+export interface ClientCellSpec {
+  cell: ClientCellName;
+  title: string;
+}
+
+export interface RuntimeCellMedians {
+  title: string;
+  runs: number;
+  stepsPerRun: number;
+  concurrency: number;
+  reps: number;
+  stepsPerSec: number;
+  stepsPerSecMin: number;
+  stepsPerSecMax: number;
+  stepsPerSecFromSubmit: number;
+  submitMs: number;
+  execMs: number;
+  transitionMs: LatencyMedians;
+  readwriteTxPerStep: number;
+  readonlyTxPerStep: number;
+  /** Over all reps: redelivered steps (should be 0) and runs that did not succeed (should be 0). */
+  extraDeliveries: number;
+  notSucceeded: number;
+  depth?: { foreign: number; prefillRecordsPerSec: number; minForeignScheduledAfter: number; maxDeadAfter: number };
+}
+
+export interface ClientCellMedians {
+  title: string;
+  reps: number;
+  mode: string;
+  pageTimerStepMs: number;
+  submitRunsPerSec: number;
+  submitRunsPerSecMin: number;
+  submitRunsPerSecMax: number;
+  submitMs: LatencyMedians;
+  submitNoExecutorRunsPerSec: number;
+  submitNoExecutorMs: LatencyMedians;
+  statusCallsPerSec: number;
+  statusMs: LatencyMedians;
+  burstRunsPerSec: number;
+  burstRunsPerSecMin: number;
+  burstRunsPerSecMax: number;
+  burstExecutedRunsPerSec: number;
+  notSucceeded: number;
+}
+
+export function runtimeCellMedians(spec: RuntimeCellSpec, reps: RuntimeCellResult[]): RuntimeCellMedians {
+  const sps = reps.map((r) => r.stepsPerSec);
+  const m: RuntimeCellMedians = {
+    title: spec.title,
+    runs: spec.runs,
+    stepsPerRun: spec.stepsPerRun,
+    concurrency: spec.concurrency,
+    reps: reps.length,
+    stepsPerSec: median(sps),
+    stepsPerSecMin: Math.min(...sps),
+    stepsPerSecMax: Math.max(...sps),
+    stepsPerSecFromSubmit: median(reps.map((r) => r.stepsPerSecFromSubmit)),
+    submitMs: median(reps.map((r) => r.submitMs)),
+    execMs: median(reps.map((r) => r.execMs)),
+    transitionMs: latencyMedians(reps.map((r) => r.transition)),
+    readwriteTxPerStep: median(reps.map((r) => r.readwriteTxPerStep)),
+    readonlyTxPerStep: median(reps.map((r) => r.readonlyTxPerStep)),
+    extraDeliveries: reps.reduce((a, r) => a + r.extraDeliveries, 0),
+    notSucceeded: reps.reduce((a, r) => a + (r.runs - r.succeeded), 0),
+  };
+  const d = reps.map((r) => r.depth).filter((x) => x !== undefined);
+  if (d.length > 0) {
+    m.depth = {
+      foreign: d[0]!.foreign,
+      prefillRecordsPerSec: median(d.map((x) => x.prefillRecordsPerSec)),
+      minForeignScheduledAfter: Math.min(...d.map((x) => x.foreignScheduledAfter)),
+      maxDeadAfter: Math.max(...d.map((x) => x.deadAfter)),
+    };
+  }
+  return m;
+}
+
+export function clientCellMedians(spec: ClientCellSpec, reps: ClientCellResult[]): ClientCellMedians {
+  const sub = reps.map((r) => r.submitSequential.runsPerSec);
+  const burst = reps.map((r) => r.burst.runsPerSec);
+  return {
+    title: spec.title,
+    reps: reps.length,
+    mode: reps[0]?.mode ?? '',
+    pageTimerStepMs: reps[0]?.pageTimerStepMs ?? NaN,
+    submitRunsPerSec: median(sub),
+    submitRunsPerSecMin: Math.min(...sub),
+    submitRunsPerSecMax: Math.max(...sub),
+    submitMs: latencyMedians(reps.map((r) => r.submitSequential.latency)),
+    submitNoExecutorRunsPerSec: median(reps.map((r) => r.submitNoExecutor.runsPerSec)),
+    submitNoExecutorMs: latencyMedians(reps.map((r) => r.submitNoExecutor.latency)),
+    statusCallsPerSec: median(reps.map((r) => r.status.callsPerSec)),
+    statusMs: latencyMedians(reps.map((r) => r.status.latency)),
+    burstRunsPerSec: median(burst),
+    burstRunsPerSecMin: Math.min(...burst),
+    burstRunsPerSecMax: Math.max(...burst),
+    burstExecutedRunsPerSec: median(reps.map((r) => r.burst.executedRunsPerSec)),
+    notSucceeded: reps.reduce((a, r) => a + (r.submitSequential.n + r.burst.n - r.succeeded), 0),
+  };
+}
+
+export interface RuntimeRatios {
+  /** 100 runs × 10 steps, concurrency 16: steps/s ÷ raw puts/s (target ≥ 2×). */
+  steps100x10PerSecOverRawPutsPerSec: number;
+  /** Its transition p50 ÷ raw put p50 (includes queueing: 100 runs share 16 slots). */
+  transition100x10P50OverRawPutP50: number;
+  /** 1 run × 200 steps, concurrency 1: steps/s ÷ raw puts/s. */
+  steps1x200PerSecOverRawPutsPerSec: number;
+  /** Its transition p50 ÷ raw put p50 (target ≤ 1.5×). */
+  transition1x200P50OverRawPutP50: number;
+  transition1x200MeanOverRawPutMean: number;
+  /** 1 × 200 with a subscriber (as under serve()): transition p50 ÷ raw put p50, and steps/s ÷ without subscriber. */
+  transition1x200SubP50OverRawPutP50: number;
+  steps1x200SubPerSecOverUnsubscribed: number;
+  /** Depth cell steps/s ÷ the same workload without depth (target: within 10% of 1). */
+  depthStepsPerSecOverNoDepth: number;
+  /** The same, median of per-rep ratios (rep i of both cells ran close in time). */
+  depthStepsPerSecOverNoDepthPerRep: number;
+  depthTransitionP50OverNoDepth: number;
+  depthStepsPerSecOverRawPutsPerSec: number;
+  /** Client: sequential submits/s from the page ÷ raw puts/s. */
+  clientSubmitRunsPerSecOverRawPutsPerSec: number;
+  clientSubmitP50OverRawPutP50: number;
+  clientSubmitNoExecutorP50OverRawPutP50: number;
+  clientStatusP50OverRawPutP50: number;
+  clientBurstRunsPerSecOverRawPutsPerSec: number;
+}
+
+export function runtimeRatios(
+  raw: CellMedians | undefined,
+  rt: Partial<Record<RuntimeCellName, RuntimeCellMedians>>,
+  rtReps: Partial<Record<RuntimeCellName, RuntimeCellResult[]>>,
+  client: ClientCellMedians | undefined,
+): RuntimeRatios {
+  const div = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? NaN : a / b);
+  const w1 = rt['rt-100x10'];
+  const w2 = rt['rt-1x200'];
+  const w3 = rt['rt-100x10-depth'];
+  const a = rtReps['rt-100x10'] ?? [];
+  const b = rtReps['rt-100x10-depth'] ?? [];
+  const perRep = median(b.slice(0, a.length).map((r, i) => r.stepsPerSec / a[i]!.stepsPerSec));
+  return {
+    steps100x10PerSecOverRawPutsPerSec: div(w1?.stepsPerSec, raw?.opsPerSec),
+    transition100x10P50OverRawPutP50: div(w1?.transitionMs.p50, raw?.latencyMs.p50),
+    steps1x200PerSecOverRawPutsPerSec: div(w2?.stepsPerSec, raw?.opsPerSec),
+    transition1x200P50OverRawPutP50: div(w2?.transitionMs.p50, raw?.latencyMs.p50),
+    transition1x200MeanOverRawPutMean: div(w2?.transitionMs.mean, raw?.latencyMs.mean),
+    transition1x200SubP50OverRawPutP50: div(rt['rt-1x200-sub']?.transitionMs.p50, raw?.latencyMs.p50),
+    steps1x200SubPerSecOverUnsubscribed: div(rt['rt-1x200-sub']?.stepsPerSec, w2?.stepsPerSec),
+    depthStepsPerSecOverNoDepth: div(w3?.stepsPerSec, w1?.stepsPerSec),
+    depthStepsPerSecOverNoDepthPerRep: perRep,
+    depthTransitionP50OverNoDepth: div(w3?.transitionMs.p50, w1?.transitionMs.p50),
+    depthStepsPerSecOverRawPutsPerSec: div(w3?.stepsPerSec, raw?.opsPerSec),
+    clientSubmitRunsPerSecOverRawPutsPerSec: div(client?.submitRunsPerSec, raw?.opsPerSec),
+    clientSubmitP50OverRawPutP50: div(client?.submitMs.p50, raw?.latencyMs.p50),
+    clientSubmitNoExecutorP50OverRawPutP50: div(client?.submitNoExecutorMs.p50, raw?.latencyMs.p50),
+    clientStatusP50OverRawPutP50: div(client?.statusMs.p50, raw?.latencyMs.p50),
+    clientBurstRunsPerSecOverRawPutsPerSec: div(client?.burstRunsPerSec, raw?.opsPerSec),
+  };
+}
+
 // ---- text output ---------------------------------------------------------------------------
 
 const fmtInt = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
@@ -179,5 +364,139 @@ export function renderText(cells: Partial<Record<CellName, CellMedians>>, r: Rat
     const q = profile.ops.find((o) => o.op === 'queue.enqueue');
     if (q) out.push(`queue transactions: scope ${q.shape.scope.length} tables (${q.shape.scope.join(', ')}), ${q.shape.mode}, durability ${q.shape.durability}`);
   }
+  return out.join('\n');
+}
+
+const fmtPct = (x: number) => (Number.isFinite(x) ? `${x >= 1 ? '+' : ''}${((x - 1) * 100).toFixed(1)}%` : '–');
+
+export function renderRuntimeText(
+  raw: CellMedians | undefined,
+  rt: Partial<Record<RuntimeCellName, RuntimeCellMedians>>,
+  client: ClientCellMedians | undefined,
+  r: RuntimeRatios,
+  profile: TransitionProfileResult | undefined,
+): string {
+  const out: string[] = [];
+  const rows: string[][] = [];
+  for (const m of Object.values(rt)) {
+    if (!m) continue;
+    rows.push([
+      m.title,
+      `${m.runs}×${m.stepsPerRun}`,
+      String(m.concurrency),
+      `${fmtInt(m.stepsPerSec)} [${fmtInt(m.stepsPerSecMin)}–${fmtInt(m.stepsPerSecMax)}]`,
+      fmtInt(m.stepsPerSecFromSubmit),
+      fmtMs(m.submitMs),
+      fmtMs(m.transitionMs.p50),
+      fmtMs(m.transitionMs.p99),
+      fmtMs(m.transitionMs.mean),
+      m.readwriteTxPerStep.toFixed(2),
+      m.readonlyTxPerStep.toFixed(2),
+      m.extraDeliveries === 0 && m.notSucceeded === 0 ? 'ok' : `${m.extraDeliveries} redelivered, ${m.notSucceeded} not succeeded`,
+    ]);
+  }
+  if (rows.length > 0) {
+    out.push(
+      table(
+        ['runtime cell (in the worker)', 'runs×steps', 'conc', 'steps/s median [min–max]', 'from submit', 'submit ms', 'trans p50', 'trans p99', 'trans mean', 'rw txn/step', 'ro txn/step', 'check'],
+        rows,
+      ),
+    );
+    const d = rt['rt-100x10-depth']?.depth;
+    if (d) {
+      out.push(
+        `depth: ${fmtInt(d.foreign)} foreign jobs prefilled at ${fmtInt(d.prefillRecordsPerSec)} rec/s; afterwards min ${fmtInt(d.minForeignScheduledAfter)} still scheduled, max ${d.maxDeadAfter} dead (never claimed: ${
+          d.minForeignScheduledAfter === d.foreign && d.maxDeadAfter === 0 ? 'yes' : 'NO'
+        })`,
+      );
+    }
+  }
+  if (client) {
+    out.push('');
+    out.push(`${client.title} (worker mode: ${client.mode}, page timer step ${client.pageTimerStepMs} ms):`);
+    out.push(
+      table(
+        ['page → worker', 'per s median [min–max]', 'p50 ms', 'p99 ms', 'mean ms'],
+        [
+          ['submit, sequential (executor running)', `${fmtInt(client.submitRunsPerSec)} [${fmtInt(client.submitRunsPerSecMin)}–${fmtInt(client.submitRunsPerSecMax)}] runs/s`, fmtMs(client.submitMs.p50), fmtMs(client.submitMs.p99), fmtMs(client.submitMs.mean)],
+          ['submit, sequential, worker with no executor', `${fmtInt(client.submitNoExecutorRunsPerSec)} runs/s`, fmtMs(client.submitNoExecutorMs.p50), fmtMs(client.submitNoExecutorMs.p99), fmtMs(client.submitNoExecutorMs.mean)],
+          ['status(runId), sequential (executor idle)', `${fmtInt(client.statusCallsPerSec)} calls/s`, fmtMs(client.statusMs.p50), fmtMs(client.statusMs.p99), fmtMs(client.statusMs.mean)],
+          ['submit, burst (all in flight)', `${fmtInt(client.burstRunsPerSec)} [${fmtInt(client.burstRunsPerSecMin)}–${fmtInt(client.burstRunsPerSecMax)}] runs/s`, '', '', ''],
+          ['burst: first submit → all runs terminal', `${fmtInt(client.burstExecutedRunsPerSec)} runs/s`, '', '', ''],
+        ],
+      ),
+    );
+    if (client.notSucceeded > 0) out.push(`warning: ${client.notSucceeded} client runs did not succeed`);
+  }
+  out.push('');
+  out.push('runtime ratios (same run, against raw IDB 1 put / txn):');
+  out.push(
+    table(
+      ['ratio', 'value', 'target'],
+      [
+        ['100×10 c16: steps/s / raw puts/s', fmtRatio(r.steps100x10PerSecOverRawPutsPerSec), '≥ 2×'],
+        ['100×10 c16: transition p50 / raw put p50 (incl. queueing)', fmtRatio(r.transition100x10P50OverRawPutP50), ''],
+        ['1×200 c1: steps/s / raw puts/s', fmtRatio(r.steps1x200PerSecOverRawPutsPerSec), ''],
+        ['1×200 c1: transition p50 / raw put p50', fmtRatio(r.transition1x200P50OverRawPutP50), '≤ 1.5×'],
+        ['1×200 c1: transition mean / raw put mean', fmtRatio(r.transition1x200MeanOverRawPutMean), ''],
+        ['1×200 c1 subscribed: transition p50 / raw put p50', fmtRatio(r.transition1x200SubP50OverRawPutP50), '≤ 1.5×'],
+        ['1×200 c1: steps/s subscribed / not subscribed', fmtRatio(r.steps1x200SubPerSecOverUnsubscribed), ''],
+        ['depth: steps/s with / without (ratio of medians)', `${fmtRatio(r.depthStepsPerSecOverNoDepth)} (${fmtPct(r.depthStepsPerSecOverNoDepth)})`, '< 10% change'],
+        ['depth: steps/s with / without (median of per-rep ratios)', `${fmtRatio(r.depthStepsPerSecOverNoDepthPerRep)} (${fmtPct(r.depthStepsPerSecOverNoDepthPerRep)})`, '< 10% change'],
+        ['depth: transition p50 with / without', fmtRatio(r.depthTransitionP50OverNoDepth), ''],
+        ['depth: steps/s / raw puts/s', fmtRatio(r.depthStepsPerSecOverRawPutsPerSec), ''],
+        ['client: sequential submits/s / raw puts/s', fmtRatio(r.clientSubmitRunsPerSecOverRawPutsPerSec), ''],
+        ['client: submit p50 / raw put p50', fmtRatio(r.clientSubmitP50OverRawPutP50), ''],
+        ['client: submit (no executor) p50 / raw put p50', fmtRatio(r.clientSubmitNoExecutorP50OverRawPutP50), ''],
+        ['client: status p50 / raw put p50', fmtRatio(r.clientStatusP50OverRawPutP50), ''],
+        ['client: burst submits/s / raw puts/s', fmtRatio(r.clientBurstRunsPerSecOverRawPutsPerSec), ''],
+      ],
+    ),
+  );
+  if (raw) out.push(`raw IDB 1 put / txn in this run: ${fmtInt(raw.opsPerSec)} puts/s, p50 ${fmtMs(raw.latencyMs.p50)} ms, mean ${fmtMs(raw.latencyMs.mean)} ms`);
+  else out.push('(raw-put was not run: add it to --only for the ratios)');
+  if (profile) {
+    out.push('');
+    out.push(renderWindowProfile(`profile of one transition: 1 run × ${profile.steps} no-op steps, concurrency 1`, 'transition', profile.transition));
+    out.push('');
+    out.push(renderWindowProfile(`the same with a subscriber (as under serve())`, 'transition', profile.transitionSubscribed));
+    out.push('');
+    out.push(renderWindowProfile(`profile of runtime.submit() in the worker: ${profile.submit.calls} sequential calls, executor stopped`, 'submit', profile.submit));
+    const c = profile.concurrent;
+    out.push('');
+    out.push(
+      `profile at concurrency ${c.concurrency} (${c.runs} × ${c.stepsPerRun}, ${fmtInt(c.stepsPerSec)} steps/s with the profiler on): ${c.settleTx} settlement transactions holding ${c.stepsPerSettleTx.toFixed(1)} steps each, ${c.otherRwTx} other rw, ${c.readonlyTx} ro (${(c.readonlyTx / (c.runs * c.stepsPerRun)).toFixed(2)} per step)`,
+    );
+    out.push(
+      `  per settlement transaction: life ${fmtMs(c.settleTxLifeMs)} ms (requests ${fmtMs(c.settleTxRequestMs)}, commit ${fmtMs(c.settleTxCommitMs)}), ${c.settleTxWaves.toFixed(1)} request waves (${c.settleTxReadWaves.toFixed(1)} read); a settlement transaction is open ${(c.settleTxBusyShare * 100).toFixed(0)}% of the time`,
+    );
+  }
+  return out.join('\n');
+}
+
+function renderWindowProfile(title: string, what: string, p: WindowProfile): string {
+  const out: string[] = [];
+  out.push(`${title} (${p.windows} kept; means, ms): ${what} ${fmtMs(p.durationMs.mean)} (p50 ${fmtMs(p.durationMs.p50)})`);
+  out.push(
+    `per ${what}: ${p.txPerWindow.readwrite.toFixed(2)} rw + ${p.txPerWindow.readonly.toFixed(2)} ro transactions, ${p.roundTrips.toFixed(2)} request round trips incl. commits (${p.readRoundTrips.toFixed(2)} waiting on reads); in transactions ${fmtMs(p.inTxMs)}, outside ${fmtMs(p.outsideTxMs)} (before the first txn ${fmtMs(p.beforeFirstTxMs)}, after the last ${fmtMs(p.afterLastTxMs)})`,
+  );
+  out.push(
+    table(
+      ['transaction (in order)', `per ${what}`, 'starts at', 'gap before', 'life', 'requests', 'commit', 'waves', 'read waves'],
+      p.rows.map((x) => [
+        `${x.label} [${x.mode}${x.mode === 'readwrite' ? `, ${x.durability}` : ''}]`,
+        x.perTransition.toFixed(2),
+        fmtMs(x.startOffsetMs),
+        fmtMs(x.gapBeforeMs),
+        fmtMs(x.lifeMs),
+        fmtMs(x.requestPhaseMs),
+        fmtMs(x.commitPhaseMs),
+        x.waves.toFixed(2),
+        x.readWaves.toFixed(2),
+      ]),
+    ),
+  );
+  out.push('request waves (most common order per kind; a wave = one round trip to the IndexedDB backend):');
+  for (const x of p.rows) out.push(`  ${x.label}: ${x.waveStructure}  (${Math.round(x.waveStructureShare * 100)}% of them)`);
   return out.join('\n');
 }

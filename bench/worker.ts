@@ -9,6 +9,8 @@ import { profileCycles } from './profile.ts';
 import type { CellCommand, CellResult, Command, HelloResult, Reply } from './protocol.ts';
 import { queueCell, queueChainCell, type QueueLoopOutcome } from './queue-cells.ts';
 import { rawCycleCell, rawPutCell } from './raw-cells.ts';
+import { runtimeCell } from './runtime-cells.ts';
+import { profileTransitions } from './runtime-profile.ts';
 import { sliceMeans, summarize } from './stats.ts';
 
 installTxCounter();
@@ -100,6 +102,12 @@ async function dispatch(cmd: Command): Promise<unknown> {
       return runCell(cmd);
     case 'profile':
       return profileCycles(cmd.cycles);
+    case 'runtime':
+      return runtimeCell(cmd);
+    case 'transition-profile':
+      return profileTransitions(cmd.steps);
+    case 'client':
+      throw new Error('client cells run on the page (bench/client-cells.ts), not in this worker');
   }
 }
 
