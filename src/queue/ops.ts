@@ -5,7 +5,7 @@
  * a throw in here aborts the whole transaction.
  */
 import type { Json } from '../core/json.ts';
-import type { JobRecord } from '../store/db.ts';
+import type { JobRecord, QueueRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import { claimJobs } from './claim.ts';
 import type { QueueContext } from './context.ts';
@@ -19,6 +19,7 @@ export class QueueOps {
   readonly #owner: string;
   /** Queues that got a new ready job in this transaction: announce them after commit. */
   readonly touched = new Set<string>();
+  readonly #fenced = new Map<string, settle.Fenced>();
 
   constructor(t: Tx, ctx: QueueContext, owner: string) {
     this.t = t;
@@ -44,17 +45,33 @@ export class QueueOps {
     return claimJobs(this.t, this.#ctx, queue, max, this.#owner, leaseMs);
   }
 
-  fence(claim: Claim): Promise<JobRecord> {
-    return settle.fence(this.t, claim);
+  /**
+   * Fences a claim (`ClaimLost` if it is no longer held) and remembers the record, so that the
+   * settlement that follows in this transaction does not read it again; the queue's done counter
+   * is read in the same round trip.
+   */
+  async fence(claim: Claim): Promise<JobRecord> {
+    const counter = this.t.get<QueueRecord>('queues', claim.job.queue);
+    counter.catch(() => undefined);
+    const job = await settle.fence(this.t, claim);
+    this.#fenced.set(claim.token, { job, counter });
+    return job;
+  }
+
+  /** The fenced record of `claim`, once: a second settlement of it must fence again. */
+  #takeFenced(claim: Claim): settle.Fenced | undefined {
+    const f = this.#fenced.get(claim.token);
+    this.#fenced.delete(claim.token);
+    return f;
   }
 
   ack(claim: Claim, effects?: SettleEffects): Promise<EnqueueOutcome[]> {
     this.#touch(effects);
-    return settle.ack(this.t, this.#ctx, claim, effects);
+    return settle.ack(this.t, this.#ctx, claim, effects, this.#takeFenced(claim));
   }
 
   async nack(claim: Claim, error: string, retryAfterMs?: number, effects?: SettleEffects): Promise<NackOutcome> {
-    const out = await settle.nack(this.t, this.#ctx, claim, error, retryAfterMs, effects);
+    const out = await settle.nack(this.t, this.#ctx, claim, error, retryAfterMs, effects, this.#takeFenced(claim));
     if (out.kind === 'deadLettered') this.#touch(effects);
     else this.touched.add(claim.job.queue);
     return out;
@@ -62,7 +79,7 @@ export class QueueOps {
 
   deadLetter(claim: Claim, reason: string, effects?: SettleEffects): Promise<EnqueueOutcome[]> {
     this.#touch(effects);
-    return settle.deadLetter(this.t, this.#ctx, claim, reason, effects);
+    return settle.deadLetter(this.t, this.#ctx, claim, reason, effects, this.#takeFenced(claim));
   }
 
   async cancel(jobId: string, effects?: SettleEffects): Promise<CancelOutcome> {

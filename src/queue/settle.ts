@@ -37,11 +37,20 @@ export async function applyEffects(t: Tx, ctx: QueueContext, effects: SettleEffe
   return out;
 }
 
-export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: SettleEffects): Promise<EnqueueOutcome[]> {
+/**
+ * A claim already fenced in this transaction, with the done-counter read issued beside it: a
+ * settlement composed by a layer above (QueueOps) does not fence twice.
+ */
+export interface Fenced {
+  job: JobRecord;
+  counter: Promise<QueueRecord | undefined>;
+}
+
+export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: SettleEffects, fenced?: Fenced): Promise<EnqueueOutcome[]> {
   // The done counter is read beside the fence (one round trip, not two); unused if the fence fails.
-  const counterRead = t.get<QueueRecord>('queues', claim.job.queue);
+  const counterRead = fenced?.counter ?? t.get<QueueRecord>('queues', claim.job.queue);
   counterRead.catch(() => undefined);
-  const job = await fence(t, claim);
+  const job = fenced?.job ?? (await fence(t, claim));
   const now = ctx.clock.now();
   const keep = ctx.config(job.queue).keepDoneMs;
   if (keep > 0) {
@@ -63,8 +72,8 @@ export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: Sett
  * A failed attempt: retried after backoff while attempts remain (effects dropped), otherwise
  * dead-lettered with its effects applied.
  */
-export async function nack(t: Tx, ctx: QueueContext, claim: Claim, error: string, retryAfterMs: number | undefined, effects?: SettleEffects): Promise<NackOutcome> {
-  const job = await fence(t, claim);
+export async function nack(t: Tx, ctx: QueueContext, claim: Claim, error: string, retryAfterMs: number | undefined, effects?: SettleEffects, fenced?: Fenced): Promise<NackOutcome> {
+  const job = fenced?.job ?? (await fence(t, claim));
   const now = ctx.clock.now();
   if (job.attempts >= job.maxAttempts) {
     return { kind: 'deadLettered', followUps: await deadLetterJob(t, ctx, job, error, now, effects) };
@@ -78,8 +87,8 @@ export async function nack(t: Tx, ctx: QueueContext, claim: Claim, error: string
   return { kind: 'retried', runAt: job.runAt };
 }
 
-export async function deadLetter(t: Tx, ctx: QueueContext, claim: Claim, reason: string, effects?: SettleEffects): Promise<EnqueueOutcome[]> {
-  const job = await fence(t, claim);
+export async function deadLetter(t: Tx, ctx: QueueContext, claim: Claim, reason: string, effects?: SettleEffects, fenced?: Fenced): Promise<EnqueueOutcome[]> {
+  const job = fenced?.job ?? (await fence(t, claim));
   return deadLetterJob(t, ctx, job, reason, ctx.clock.now(), effects);
 }
 

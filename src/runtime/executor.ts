@@ -116,7 +116,8 @@ export class Executor {
         }
         if (this.#stopping) break;
         const now = clock.now();
-        const due = await queue.nextDueAt(options.queueName);
+        // With every slot taken, a due job could not be claimed anyway: a freed slot wakes us.
+        const due = this.#inFlight.size < options.concurrency ? await queue.nextDueAt(options.queueName) : undefined;
         const until = Math.min(due ?? Infinity, nextMaintenance, now + options.pollIntervalMs);
         // Measured from the clock as it is now: it may have moved during the read above.
         await clock.sleep(Math.max(0, until - clock.now()), wake.signal).catch(() => undefined);
