@@ -15,7 +15,7 @@
  * --step-ms MIN,MAX (100,500: simulated work per step), --gap-ms N (60: at most between an
  * effect and its memo write), --fault-gap-ms MIN,MAX (800,3000: pause between faults),
  * --offline-ms MIN,MAX (800,3000), --lease-ms N (the workers' delivery lease; default the runtime's
- * 30 s: with a lease shorter than the offline periods, parked deliveries expire and are reaped), --dev-port P (47610), --ledger-port P (47611),
+ * 30 s: with a lease shorter than the offline periods, parked deliveries expire and are reaped), --dev-port P (27610), --ledger-port P (27611),
  * --keep-profiles, --json FILE (the full report).
  * Chromium comes from CHROME_PATH or /usr/bin/chromium.
  */
@@ -34,8 +34,8 @@ const { values } = parseArgs({
     'mixed-runs': { type: 'string', default: '0' },
     'mixed-seconds': { type: 'string', default: '45' },
     steps: { type: 'string', default: '10' },
-    'dev-port': { type: 'string', default: '47610' },
-    'ledger-port': { type: 'string', default: '47611' },
+    'dev-port': { type: 'string', default: '27610' },
+    'ledger-port': { type: 'string', default: '27611' },
     'step-ms': { type: 'string', default: '100,500' },
     'gap-ms': { type: 'string', default: '60' },
     'fault-gap-ms': { type: 'string', default: '800,3000' },

@@ -47,7 +47,7 @@ import {
 
 const params = new URL(self.location.href).searchParams;
 const db = params.get('db') ?? 'chaos';
-const ledger = params.get('ledger') ?? 'http://127.0.0.1:47601';
+const ledger = params.get('ledger') ?? 'http://127.0.0.1:27601';
 const stepMin = Number(params.get('stepMin') ?? 50);
 const stepMax = Number(params.get('stepMax') ?? 300);
 const gapMax = Number(params.get('gapMax') ?? 40);

@@ -19,8 +19,8 @@ import { waitForRun } from '../src/testing/page.ts';
 import type {} from './fixtures/hardening.page.ts';
 import { Browsers, openFixture } from './support/harness.ts';
 
-/** This file's port range: 47700–47709. */
-const PORT = 47700;
+/** This file's port range: 27700–27709. */
+const PORT = 27700;
 const MAX_BYTES = 64 * 1024;
 
 /** A case's outcome in the page: `ok` with the value, or the error's name. */

@@ -16,9 +16,9 @@ import { describe, expect, it } from 'vitest';
 import { runChaos, type ChaosReport } from '../chaos/driver.ts';
 import { renderReport } from '../chaos/report.ts';
 
-/** This file's port range: 47600–47619 (dev server 47600, ledger 47601). */
-const DEV_PORT = 47600;
-const LEDGER_PORT = 47601;
+/** This file's port range: 27600–27619 (dev server 27600, ledger 27601). */
+const DEV_PORT = 27600;
+const LEDGER_PORT = 27601;
 const SEED = 20261122;
 
 describe('chaos (short)', () => {

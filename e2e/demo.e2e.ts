@@ -30,9 +30,9 @@ import type { Progress, Report } from '../demo/shared.ts';
 import type {} from '../demo/main.ts';
 import { Browsers, pollUntil } from './support/harness.ts';
 
-/** This file's port range: 47500–47509 (the demo's dev server 47500, the OpenAI-compatible server 47501). */
-const PORT = 47500;
-const API_PORT = 47501;
+/** This file's port range: 27500–27509 (the demo's dev server 27500, the OpenAI-compatible server 27501). */
+const PORT = 27500;
+const API_PORT = 27501;
 const KEY = 'sk-demo-e2e-NOT-A-REAL-KEY-7c1d9e';
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(repoRoot, 'test-results', 'demo');

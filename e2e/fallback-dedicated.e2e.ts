@@ -13,8 +13,8 @@ import type {} from './fixtures/app.page.ts';
 import { Browsers, pollUntil } from './support/harness.ts';
 import { deliveries, delivery, executorHeld, liveWorkers, openApp, reportLatency } from './support/runs.ts';
 
-/** This file's port range: 47380–47389. */
-const PORT = 47380;
+/** This file's port range: 27380–27389. */
+const PORT = 27380;
 const DB = 'fallback';
 
 describe('per-tab dedicated workers when SharedWorker is missing', () => {

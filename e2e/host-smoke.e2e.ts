@@ -7,8 +7,8 @@ import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import type {} from './fixtures/app.page.ts';
 import { Browsers, openFixture } from './support/harness.ts';
 
-/** This file's port range: 47340–47349. */
-const PORT = 47340;
+/** This file's port range: 27340–27349. */
+const PORT = 27340;
 
 describe('SharedWorker host', () => {
   let server: DevServer;

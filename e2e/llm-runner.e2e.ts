@@ -26,9 +26,9 @@ import { startOpenAiServer, tokensOf, type OpenAiServer } from '../test/support/
 import type {} from './fixtures/llm.page.ts';
 import { Browsers, openFixture, pollUntil } from './support/harness.ts';
 
-/** This file's port range: 47400–47409 (dev server 47400, the OpenAI-compatible server 47401). */
-const PORT = 47400;
-const API_PORT = 47401;
+/** This file's port range: 27400–27409 (dev server 27400, the OpenAI-compatible server 27401). */
+const PORT = 27400;
+const API_PORT = 27401;
 const KEY = 'sk-e2e-FAKE-key-4f1c2a9b7d3e8f60';
 const QUESTION = 'why does the durable step not pay twice when the tab reloads';
 const ANSWER = `Echo: ${QUESTION}`;

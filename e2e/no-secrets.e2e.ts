@@ -21,9 +21,9 @@ import { startOpenAiServer, type OpenAiServer } from '../test/support/openai-ser
 import type {} from './fixtures/llm.page.ts';
 import { Browsers, openFixture } from './support/harness.ts';
 
-/** This file's port range: 47730–47739 (dev server 47730, the OpenAI-compatible server 47731). */
-const PORT = 47730;
-const API_PORT = 47731;
+/** This file's port range: 27730–27739 (dev server 27730, the OpenAI-compatible server 27731). */
+const PORT = 27730;
+const API_PORT = 27731;
 const KEY = 'sk-e2e-SECRET-key-9d8c7b6a5f4e3d21';
 const WRONG_KEY = 'sk-e2e-WRONG-key-0a1b2c3d4e5f6789';
 const QUESTION = 'what must never be written to IndexedDB';

@@ -9,8 +9,8 @@ import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import type {} from './fixtures/queue.page.ts';
 import { Browsers, openFixture } from './support/harness.ts';
 
-/** This file's port range: 47320–47329. */
-const PORT = 47320;
+/** This file's port range: 27320–27329. */
+const PORT = 27320;
 const DB = 'redelivery';
 const QUEUE = 'steps';
 

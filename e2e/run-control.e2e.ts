@@ -15,8 +15,8 @@ import type {} from './fixtures/app.page.ts';
 import { Browsers } from './support/harness.ts';
 import { deliveries, delivery, openApp, reportLatency } from './support/runs.ts';
 
-/** This file's port range: 47390–47399. */
-const PORT = 47390;
+/** This file's port range: 27390–27399. */
+const PORT = 27390;
 const DB = 'control';
 const HOUR = 3_600_000;
 

@@ -10,8 +10,8 @@ import type {} from './fixtures/app.page.ts';
 import { Browsers } from './support/harness.ts';
 import { deliveries, delivery, openApp, reportLatency } from './support/runs.ts';
 
-/** This file's port range: 47370–47379. */
-const PORT = 47370;
+/** This file's port range: 27370–27379. */
+const PORT = 27370;
 const DB = 'browser-kill';
 
 describe('a run survives a killed browser', () => {

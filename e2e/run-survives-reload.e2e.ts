@@ -12,8 +12,8 @@ import type {} from './fixtures/app.page.ts';
 import { Browsers, pollUntil } from './support/harness.ts';
 import { deliveries, delivery, liveWorkers, openApp, reportLatency } from './support/runs.ts';
 
-/** This file's port range: 47350–47359. */
-const PORT = 47350;
+/** This file's port range: 27350–27359. */
+const PORT = 27350;
 const DB = 'reload';
 const INPUT = { steps: 3, stepMs: 1500 };
 

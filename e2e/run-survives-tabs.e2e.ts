@@ -15,8 +15,8 @@ import type {} from './fixtures/app.page.ts';
 import { Browsers, pollUntil } from './support/harness.ts';
 import { deliveries, delivery, liveWorkers, openApp, reportLatency } from './support/runs.ts';
 
-/** This file's port range: 47360–47369. */
-const PORT = 47360;
+/** This file's port range: 27360–27369. */
+const PORT = 27360;
 const DB = 'tabs';
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 

@@ -25,9 +25,9 @@ import type {} from './fixtures/hardening.page.ts';
 import { Browsers, openFixture, pollUntil } from './support/harness.ts';
 import { startLedger, type Ledger } from './support/ledger.ts';
 
-/** This file's port range: 47710–47719 (dev server 47710, ledger 47711). */
-const PORT = 47710;
-const LEDGER_PORT = 47711;
+/** This file's port range: 27710–27719 (dev server 27710, ledger 27711). */
+const PORT = 27710;
+const LEDGER_PORT = 27711;
 
 async function note(ctx: TestContext, line: string): Promise<void> {
   console.log(line);

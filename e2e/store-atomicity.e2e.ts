@@ -11,8 +11,8 @@ import type { StoreOps } from './fixtures/store-ops.ts';
 import type {} from './fixtures/store.page.ts';
 import { Browsers, openFixture, pollUntil } from './support/harness.ts';
 
-/** This file's port range: 47310–47319. Fixed, because the IndexedDB origin includes the port. */
-const PORT = 47310;
+/** This file's port range: 27310–27319. Fixed, because the IndexedDB origin includes the port. */
+const PORT = 27310;
 const DB = 'atomicity';
 const SEEDED = 1_000;
 /** Puts the doomed transaction must have had acknowledged before the kill (PLATFORM.md used 10,000). */

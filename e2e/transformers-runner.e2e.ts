@@ -23,9 +23,9 @@ import type {} from './fixtures/transformers.page.ts';
 import { openFixture } from './support/harness.ts';
 import { startTrapProxy, type TrapProxy } from './support/trap-proxy.ts';
 
-/** This file's port range: 47410–47419 (dev server, trap proxy). */
-const PORT = 47410;
-const TRAP_PORT = 47411;
+/** This file's port range: 27410–27419 (dev server, trap proxy). */
+const PORT = 27410;
+const TRAP_PORT = 27411;
 
 async function run(page: Page, workflow: string, input: Json): Promise<{ runId: string; status: string; result?: Json; progress: Json[] }> {
   // The input crosses as a JSON string: Playwright's argument types recurse without end on `Json`.

@@ -31,9 +31,9 @@ import { Browsers, openFixture, pollUntil } from './support/harness.ts';
 import { startLedger, type Ledger, type LedgerRecord } from './support/ledger.ts';
 import { makeRelease2, type Release } from './support/release.ts';
 
-/** This file's port range: 47720–47729 (dev server 47720, ledger 47721). */
-const PORT = 47720;
-const LEDGER_PORT = 47721;
+/** This file's port range: 27720–27729 (dev server 27720, ledger 27721). */
+const PORT = 27720;
+const LEDGER_PORT = 27721;
 
 interface Interval {
   runId: string;

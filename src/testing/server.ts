@@ -8,7 +8,10 @@
  * pre-bundled at start instead of being discovered on first import (a discovery reloads pages).
  *
  * The port is fixed on purpose (`strictPort`): IndexedDB is per origin and the origin includes
- * the port, so a relaunched browser only sees its earlier data on the same port.
+ * the port, so a relaunched browser only sees its earlier data on the same port. Pick it below
+ * the kernel's ephemeral range (32768–60999 on Linux): a port in that range can be taken at any
+ * moment as the local end of an outgoing connection (the browser's own, to the previous test's
+ * server), and the listen then fails "already in use". The project's tests use 27xxx.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
