@@ -282,11 +282,14 @@ export class Runtime {
 
   // ---- internals ---------------------------------------------------------------------
 
-  /** @internal the queue's requeue hook: records the interrupted attempt; not for callers. */
-  async onAutoRequeue(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<void> {
-    if (job.queue !== this.#ctx.options.queueName || job.headers[HEADER.terminal] !== undefined || job.runId === undefined) return;
+  /**
+   * The run whose current step is `job`, with the attempt the queue took back recorded in its
+   * history; undefined for notification jobs, other queues and runs that moved on.
+   */
+  async #recordRecovered(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<RunRecord | undefined> {
+    if (job.queue !== this.#ctx.options.queueName || job.headers[HEADER.terminal] !== undefined || job.runId === undefined) return undefined;
     const run = await ops.t.get<RunRecord>('runs', job.runId);
-    if (!run || run.state !== 'active' || run.jobId !== job.id) return;
+    if (!run || run.state !== 'active' || run.jobId !== job.id) return undefined;
     addHistory(ops.t, run, {
       stepNumber: run.stepNumber,
       jobId: job.id,
@@ -296,25 +299,21 @@ export class Runtime {
       memoHits: 0,
       endedAt: ops.now(),
     });
+    return run;
+  }
+
+  /** @internal the queue's requeue hook: records the interrupted attempt; not for callers. */
+  async onAutoRequeue(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<void> {
+    const run = await this.#recordRecovered(ops, job, reason);
+    if (!run) return;
     run.updatedAt = ops.now();
     ops.t.put('runs', run);
   }
 
-  /** @internal the queue's dead-letter hook (DECISION 1); not for callers. */
+  /** @internal the queue's dead-letter hook (DECISION 1): ends the run in the same commit; not for callers. */
   async onAutoDeadLetter(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<void> {
-    if (job.queue !== this.#ctx.options.queueName || job.headers[HEADER.terminal] !== undefined || job.runId === undefined) return;
-    const run = await ops.t.get<RunRecord>('runs', job.runId);
-    if (!run || run.state !== 'active' || run.jobId !== job.id) return;
-    const now = ops.now();
-    addHistory(ops.t, run, {
-      stepNumber: run.stepNumber,
-      jobId: job.id,
-      attempt: job.attempts,
-      outcome: reason === 'lease expired' ? 'leaseExpired' : 'interrupted',
-      error: reason,
-      memoHits: 0,
-      endedAt: now,
-    });
+    const run = await this.#recordRecovered(ops, job, reason);
+    if (!run) return;
     const cancelled = job.cancelRequested || run.cancelRequested === true;
     await endRun(ops, this.#ctx, run, cancelled ? { status: 'cancelled', finalStep: run.stepNumber } : { status: 'failed', error: reason, finalStep: run.stepNumber });
     this.#autoEnded.add(run.runId);
