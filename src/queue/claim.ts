@@ -31,19 +31,27 @@ export async function claimJobs(t: Tx, ctx: QueueContext, queue: string, max: nu
   const [promoted, first] = await Promise.all([promoteDue(t, queue, now), t.getAll<JobRecord>('jobs', 'ready', readyRange, max)]);
   const jobs = promoted > 0 ? await t.getAll<JobRecord>('jobs', 'ready', readyRange, max) : first;
   const lease = leaseMs ?? ctx.config(queue).leaseMs;
-  return jobs.map((job) => {
-    const token = randomToken();
-    delete job.ready;
-    delete job.dedup; // a claim releases the dedup key (N-12)
-    job.state = 'claimed';
-    job.attempts += 1;
-    job.claimedAt = now;
-    job.owner = owner;
-    job.claimToken = token;
-    job.leaseUntil = now + lease;
-    t.put('jobs', job);
-    return { job: { ...job }, token, owner };
-  });
+  return jobs.map((job) => takeClaim(t, job, now, owner, lease));
+}
+
+/** Marks a pending job claimed by `owner` (writing it) and returns the claim. */
+export function takeClaim(t: Tx, job: JobRecord, now: number, owner: string, leaseMs: number): Claim {
+  const token = randomToken();
+  delete job.ready;
+  delete job.dedup; // a claim releases the dedup key (N-12)
+  job.state = 'claimed';
+  job.attempts += 1;
+  job.claimedAt = now;
+  job.owner = owner;
+  job.claimToken = token;
+  job.leaseUntil = now + leaseMs;
+  t.put('jobs', job);
+  return { job: { ...job }, token, owner };
+}
+
+/** The order of the `ready` index: priority, then due time, then id (enqueue order). */
+export function readyOrder(a: JobRecord, b: JobRecord): number {
+  return a.priority - b.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** The earliest due time of a scheduled job in `queue`, if any: when to look again. */

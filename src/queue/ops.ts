@@ -5,11 +5,13 @@
  * a throw in here aborts the whole transaction.
  */
 import type { Json } from '../core/json.ts';
-import type { JobRecord, QueueRecord } from '../store/db.ts';
+import type { JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import { claimJobs } from './claim.ts';
 import type { QueueContext } from './context.ts';
+import { DoneCounters } from './counters.ts';
 import { insertJob } from './enqueue.ts';
+import { ClaimPlan } from './plan.ts';
 import * as settle from './settle.ts';
 import type { CancelOutcome, Claim, EnqueueOptions, EnqueueOutcome, NackOutcome, SettleEffects, WakeOutcome } from './types.ts';
 
@@ -19,12 +21,23 @@ export class QueueOps {
   readonly #owner: string;
   /** Queues that got a new ready job in this transaction: announce them after commit. */
   readonly touched = new Set<string>();
-  readonly #fenced = new Map<string, settle.Fenced>();
+  readonly #fenced = new Map<string, JobRecord>();
+  readonly #counters: DoneCounters;
+  /** Every job this transaction wrote, as written (null: deleted). */
+  readonly #written = new Map<string, JobRecord | null>();
+  #plan: ClaimPlan | undefined;
 
   constructor(t: Tx, ctx: QueueContext, owner: string) {
     this.t = t;
     this.#ctx = ctx;
     this.#owner = owner;
+    this.#counters = new DoneCounters(t);
+    // Bodies sharing a transaction run one after another (committer.ts): the current one observes.
+    t.observer = (table, value, deleted) => {
+      if (table !== 'jobs') return;
+      if (deleted) this.#written.set(value as string, null);
+      else this.#written.set((value as JobRecord).id, value as JobRecord);
+    };
   }
 
   now(): number {
@@ -41,8 +54,28 @@ export class QueueOps {
     return this.t.get<JobRecord>('jobs', jobId);
   }
 
-  claim(queue: string, max: number, leaseMs?: number): Promise<Claim[]> {
+  /**
+   * Issues, now, the reads a later `claim(queue, m)` with m <= max needs (see plan.ts), so that
+   * they share the round trip of the transaction's first reads. Call before writing any job.
+   */
+  prefetchClaim(queue: string, max: number): void {
+    if (max > 0) this.#plan = new ClaimPlan(this.t, queue, max, this.now());
+  }
+
+  /** Claims up to `max` ready jobs of `queue`: from the prefetched reads when they still hold, else by reading. */
+  async claim(queue: string, max: number, leaseMs?: number): Promise<Claim[]> {
+    const plan = this.#plan;
+    this.#plan = undefined;
+    if (plan?.queue === queue && max > 0) {
+      const claims = await plan.claim(this.t, this.#ctx, this.#written, max, this.#owner, leaseMs);
+      if (claims) return claims;
+    }
     return claimJobs(this.t, this.#ctx, queue, max, this.#owner, leaseMs);
+  }
+
+  /** A job as this transaction last wrote it (null: deleted), or undefined if it did not write it. */
+  written(jobId: string): JobRecord | null | undefined {
+    return this.#written.get(jobId);
   }
 
   /**
@@ -51,15 +84,14 @@ export class QueueOps {
    * is read in the same round trip.
    */
   async fence(claim: Claim): Promise<JobRecord> {
-    const counter = this.t.get<QueueRecord>('queues', claim.job.queue);
-    counter.catch(() => undefined);
+    this.#counters.prefetch(claim.job.queue);
     const job = await settle.fence(this.t, claim);
-    this.#fenced.set(claim.token, { job, counter });
+    this.#fenced.set(claim.token, job);
     return job;
   }
 
   /** The fenced record of `claim`, once: a second settlement of it must fence again. */
-  #takeFenced(claim: Claim): settle.Fenced | undefined {
+  #takeFenced(claim: Claim): JobRecord | undefined {
     const f = this.#fenced.get(claim.token);
     this.#fenced.delete(claim.token);
     return f;
@@ -67,7 +99,7 @@ export class QueueOps {
 
   ack(claim: Claim, effects?: SettleEffects): Promise<EnqueueOutcome[]> {
     this.#touch(effects);
-    return settle.ack(this.t, this.#ctx, claim, effects, this.#takeFenced(claim));
+    return settle.ack(this.t, this.#ctx, claim, effects, this.#takeFenced(claim), this.#counters);
   }
 
   async nack(claim: Claim, error: string, retryAfterMs?: number, effects?: SettleEffects): Promise<NackOutcome> {

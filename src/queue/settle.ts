@@ -8,8 +8,9 @@
 import { WorkflowError } from '../core/errors.ts';
 import { checkJson } from '../core/json.ts';
 import { backoffDelay } from '../core/retry.ts';
-import type { JobRecord, QueueRecord } from '../store/db.ts';
+import type { JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
+import { DoneCounters } from './counters.ts';
 import { deleteJob, markDead, markWaiting, recordAttempt, releaseClaim, type QueueContext } from './context.ts';
 import { insertJob } from './enqueue.ts';
 import type { CancelOutcome, Claim, EnqueueOutcome, NackOutcome, SettleEffects, WakeOutcome } from './types.ts';
@@ -38,19 +39,14 @@ export async function applyEffects(t: Tx, ctx: QueueContext, effects: SettleEffe
 }
 
 /**
- * A claim already fenced in this transaction, with the done-counter read issued beside it: a
- * settlement composed by a layer above (QueueOps) does not fence twice.
+ * Acknowledges a claim: the job is done (kept or deleted per `keepDoneMs`) and its effects are
+ * applied. `fenced` is the job's record when the caller has fenced it in this transaction
+ * already; `counters` the transaction's done counters when it has more than one ack.
  */
-export interface Fenced {
-  job: JobRecord;
-  counter: Promise<QueueRecord | undefined>;
-}
-
-export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: SettleEffects, fenced?: Fenced): Promise<EnqueueOutcome[]> {
+export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: SettleEffects, fenced?: JobRecord, counters = new DoneCounters(t)): Promise<EnqueueOutcome[]> {
   // The done counter is read beside the fence (one round trip, not two); unused if the fence fails.
-  const counterRead = fenced?.counter ?? t.get<QueueRecord>('queues', claim.job.queue);
-  counterRead.catch(() => undefined);
-  const job = fenced?.job ?? (await fence(t, claim));
+  counters.prefetch(claim.job.queue);
+  const job = fenced ?? (await fence(t, claim));
   const now = ctx.clock.now();
   const keep = ctx.config(job.queue).keepDoneMs;
   if (keep > 0) {
@@ -63,8 +59,7 @@ export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: Sett
   } else {
     deleteJob(t, job);
   }
-  const counter = await counterRead;
-  t.put('queues', { name: job.queue, done: (counter?.done ?? 0) + 1 } satisfies QueueRecord);
+  await counters.bump(job.queue);
   return applyEffects(t, ctx, effects);
 }
 
@@ -72,8 +67,8 @@ export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: Sett
  * A failed attempt: retried after backoff while attempts remain (effects dropped), otherwise
  * dead-lettered with its effects applied.
  */
-export async function nack(t: Tx, ctx: QueueContext, claim: Claim, error: string, retryAfterMs: number | undefined, effects?: SettleEffects, fenced?: Fenced): Promise<NackOutcome> {
-  const job = fenced?.job ?? (await fence(t, claim));
+export async function nack(t: Tx, ctx: QueueContext, claim: Claim, error: string, retryAfterMs: number | undefined, effects?: SettleEffects, fenced?: JobRecord): Promise<NackOutcome> {
+  const job = fenced ?? (await fence(t, claim));
   const now = ctx.clock.now();
   if (job.attempts >= job.maxAttempts) {
     return { kind: 'deadLettered', followUps: await deadLetterJob(t, ctx, job, error, now, effects) };
@@ -87,8 +82,8 @@ export async function nack(t: Tx, ctx: QueueContext, claim: Claim, error: string
   return { kind: 'retried', runAt: job.runAt };
 }
 
-export async function deadLetter(t: Tx, ctx: QueueContext, claim: Claim, reason: string, effects?: SettleEffects, fenced?: Fenced): Promise<EnqueueOutcome[]> {
-  const job = fenced?.job ?? (await fence(t, claim));
+export async function deadLetter(t: Tx, ctx: QueueContext, claim: Claim, reason: string, effects?: SettleEffects, fenced?: JobRecord): Promise<EnqueueOutcome[]> {
+  const job = fenced ?? (await fence(t, claim));
   return deadLetterJob(t, ctx, job, reason, ctx.clock.now(), effects);
 }
 

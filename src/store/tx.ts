@@ -31,6 +31,12 @@ function request<T>(r: IDBRequest<T>): Promise<T> {
 export class Tx {
   readonly raw: IDBTransaction;
   readonly keyRange: typeof IDBKeyRange;
+  /**
+   * Sees every `put` and `delete` of this transaction as it is issued (the value as written, or
+   * the key deleted). The queue's claim planner uses it to know which jobs the transaction has
+   * changed since its first reads; at most one observer.
+   */
+  observer: ((table: TableName, value: unknown, deleted: boolean) => void) | undefined;
 
   constructor(raw: IDBTransaction, keyRange: typeof IDBKeyRange) {
     this.raw = raw;
@@ -54,11 +60,13 @@ export class Tx {
   /** Fire-and-forget write (see the module comment). */
   put(table: TableName, value: unknown): void {
     this.raw.objectStore(table).put(value);
+    this.observer?.(table, value, false);
   }
 
   /** Fire-and-forget delete of a key or a key range. */
   delete(table: TableName, key: IDBValidKey | IDBKeyRange): void {
     this.raw.objectStore(table).delete(key);
+    this.observer?.(table, key, true);
   }
 
   count(table: TableName, index?: string, range?: IDBKeyRange | IDBValidKey): Promise<number> {
