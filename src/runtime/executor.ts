@@ -16,7 +16,8 @@ import type { JobRecord } from '../store/db.ts';
 import type { RuntimeContext } from './context.ts';
 import { processNotification } from './notifications.ts';
 import { HEADER, toStatus, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
-import { checkOutcome, claimWithRuns, parseReplay, remainingDelay, settleStep, type Delivery, type Verdict } from './settlement.ts';
+import { SettleBatcher } from './settle-batcher.ts';
+import { checkOutcome, claimWithRuns, parseReplay, remainingDelay, type Delivery, type Verdict } from './settlement.ts';
 import { buildStep, type DeliveryHandles } from './step-context.ts';
 import type { StepRunner } from './types.ts';
 
@@ -32,6 +33,7 @@ const SETTLE_RETRY_MS = [50, 250, 1000, 4000];
 export class Executor {
   readonly #ctx: RuntimeContext;
   readonly #inFlight = new Map<string, Running>();
+  readonly #settlements: SettleBatcher;
   #wake = new AbortController();
   #stopping = false;
   #loop: Promise<void> | undefined;
@@ -41,6 +43,7 @@ export class Executor {
 
   constructor(ctx: RuntimeContext) {
     this.#ctx = ctx;
+    this.#settlements = new SettleBatcher(ctx);
   }
 
   get running(): boolean {
@@ -278,12 +281,12 @@ export class Executor {
   /**
    * Settles, retrying a storage failure with backoff (O-16); a lost claim is not an error.
    * The settlement also claims the next ready job for the slot it frees (fused transition),
-   * which starts at once.
+   * which starts at once; settlements of concurrent steps share a transaction (settle-batcher.ts).
    */
   async #settle(d: Delivery, v: Verdict): Promise<void> {
     for (let i = 0; ; i++) {
       try {
-        const { claims } = await settleStep(this.#ctx, d, v, this.#stopping ? 0 : 1);
+        const { claims } = await this.#settlements.settle({ d, v, claimNext: this.#stopping ? 0 : 1 });
         for (const c of claims) this.#spawn(c.claim, c.run);
         return;
       } catch (e) {

@@ -6,6 +6,7 @@
  * runner-issued cancel keeps its own reason (F-07).
  */
 import { WorkflowError, isWorkflowError } from '../core/errors.ts';
+import type { JobRecord } from '../store/db.ts';
 import { checkJson, type Json } from '../core/json.ts';
 import { StepError, type StepOutcome } from '../core/outcome.ts';
 import type { QueueOps } from '../queue/ops.ts';
@@ -98,53 +99,113 @@ function endsRun(d: Delivery, v: Verdict): boolean {
   return v.outcome.kind === 'succeed' || v.outcome.kind === 'fail' || v.outcome.kind === 'cancel';
 }
 
+/** One delivery to settle, and how many ready jobs to claim for the slot it frees. */
+export interface SettleItem {
+  d: Delivery;
+  v: Verdict;
+  claimNext: number;
+}
+
+/** Per item: its result and the claims for its freed slot, or why it was not settled (`ClaimLost`). */
+export type SettleItemResult = { ok: true; result: SettleResult; claims: ClaimedStep[] } | { ok: false; error: unknown };
+
 /**
- * Settles one delivery and, in the same transaction, claims up to `claimNext` ready jobs (in
- * queue order: usually this run's next step) for the slot this delivery frees: one
- * transaction per step transition instead of two.
- * @throws `ClaimLost` when the claim was lost (nothing applied, nothing claimed)
+ * Settles several deliveries in ONE transaction and claims, in the same transaction, ready jobs
+ * for the slots they free (usually their runs' next steps): one commit for the whole batch.
+ *
+ * Round trips: every fence, run record and done counter, and the claim's own reads (queue/plan.ts)
+ * are issued together first; the settlements then write without reading (except rare paths:
+ * events, notifications with a dedup key); the claim is planned from what was read and written;
+ * the run records of claimed jobs of runs settled here are the ones in memory. So a batch costs
+ * one read wave, its writes and one commit, whatever its size.
+ *
+ * Items must be of distinct runs (each run record is read once, before any item writes it). An
+ * item whose claim was lost gets `ClaimLost` and writes nothing; any other throw aborts the batch
+ * (nothing applied) and rejects.
  */
-export async function settleStep(ctx: RuntimeContext, d: Delivery, v: Verdict, claimNext = 0): Promise<{ result: SettleResult; claims: ClaimedStep[] }> {
-  let status: RunStatus | undefined;
+export async function settleSteps(ctx: RuntimeContext, items: readonly SettleItem[]): Promise<SettleItemResult[]> {
+  let statuses: RunStatus[] = [];
   const out = await ctx.queue.transact(
     async (ops) => {
-      status = undefined;
-      const result = await settleBody(ops, ctx, d, v);
-      const claims = claimNext > 0 ? await claimWithRuns(ops, ctx, claimNext) : [];
-      if (result !== 'orphan' && ctx.listening()) {
-        // The run's new status, read inside this transaction: no separate read per transition.
-        const run = await ops.t.get<RunRecord>('runs', d.runId);
-        const job = run?.state === 'active' && run.jobId !== undefined ? await ops.getJob(run.jobId) : undefined;
-        if (run) status = toStatus(run, job);
+      statuses = [];
+      const reads = items.map(({ d }) => Promise.all([ops.fence(d.claim), ops.t.get<RunRecord>('runs', d.runId)]));
+      reads.forEach((r) => r.catch(() => undefined));
+      ops.prefetchClaim(ctx.options.queueName, items.reduce((n, i) => n + i.claimNext, 0));
+      const results: SettleItemResult[] = [];
+      const settled = new Map<string, RunRecord>();
+      let claimNext = 0;
+      for (const [i, item] of items.entries()) {
+        let pre: [JobRecord, RunRecord | undefined];
+        try {
+          pre = await reads[i]!;
+        } catch (e) {
+          if (!isWorkflowError(e, 'ClaimLost')) throw e;
+          results.push({ ok: false, error: e });
+          continue;
+        }
+        const run = pre[1];
+        const result = await settleBody(ops, ctx, item.d, item.v, pre[0], run);
+        results.push({ ok: true, result, claims: [] });
+        if (result !== 'orphan' && run) settled.set(run.runId, run);
+        claimNext += item.claimNext;
       }
-      return { result, claims };
+      const claims = claimNext > 0 ? await claimWithRuns(ops, ctx, claimNext, settled) : [];
+      // Hand the claims out in item order, each item up to its own claimNext.
+      for (const [i, r] of results.entries()) {
+        if (r.ok) r.claims = claims.splice(0, items[i]!.claimNext);
+      }
+      if (ctx.listening()) {
+        // The new statuses, from the records as written here: no read per transition.
+        for (const run of settled.values()) {
+          const written = run.state === 'active' && run.jobId !== undefined ? ops.written(run.jobId) : undefined;
+          const job = written === undefined && run.state === 'active' && run.jobId !== undefined ? await ops.getJob(run.jobId) : written ?? undefined;
+          statuses.push(toStatus(run, job));
+        }
+      }
+      return results;
     },
-    { strict: endsRun(d, v) },
+    { strict: items.some((i) => endsRun(i.d, i.v)) },
   );
-  if (status) ctx.emitStatus(status);
+  for (const s of statuses) ctx.emitStatus(s);
   return out;
 }
 
-/** A claim with its run record as read in the claiming transaction (undefined for notifications). */
+/**
+ * Settles one delivery (see `settleSteps`).
+ * @throws `ClaimLost` when the claim was lost (nothing applied, nothing claimed)
+ */
+export async function settleStep(ctx: RuntimeContext, d: Delivery, v: Verdict, claimNext = 0): Promise<{ result: SettleResult; claims: ClaimedStep[] }> {
+  const [r] = await settleSteps(ctx, [{ d, v, claimNext }]);
+  if (!r!.ok) throw r!.error;
+  return r!;
+}
+
+/** A claim with its run record as read (or written) in the claiming transaction (undefined for notifications). */
 export interface ClaimedStep {
   claim: Claim;
   run: RunRecord | undefined;
 }
 
 /**
- * Claims up to `max` jobs and reads their runs' records in the same transaction, so a delivery
- * starts without another round trip to the database.
+ * Claims up to `max` jobs and gets their runs' records in the same transaction, so a delivery
+ * starts without another round trip to the database: from `known` (records this transaction
+ * wrote) when there, else read (all in one round trip).
  */
-export async function claimWithRuns(ops: QueueOps, ctx: RuntimeContext, max: number): Promise<ClaimedStep[]> {
+export async function claimWithRuns(ops: QueueOps, ctx: RuntimeContext, max: number, known?: ReadonlyMap<string, RunRecord>): Promise<ClaimedStep[]> {
   const claims = await ops.claim(ctx.options.queueName, max);
-  const runs = await Promise.all(claims.map((c) => (c.job.runId !== undefined ? ops.t.get<RunRecord>('runs', c.job.runId) : undefined)));
+  const runs = await Promise.all(
+    claims.map((c) => {
+      const runId = c.job.runId;
+      if (runId === undefined) return undefined;
+      return known?.get(runId) ?? ops.t.get<RunRecord>('runs', runId);
+    }),
+  );
   return claims.map((claim, i) => ({ claim, run: runs[i] }));
 }
 
-async function settleBody(ops: QueueOps, ctx: RuntimeContext, d: Delivery, v: Verdict): Promise<SettleResult> {
+/** Settles one delivery from its fenced job and its run record as read at the start of the transaction. */
+async function settleBody(ops: QueueOps, ctx: RuntimeContext, d: Delivery, v: Verdict, job: JobRecord, run: RunRecord | undefined): Promise<SettleResult> {
   const t = ops.t;
-  // Both reads in one round trip; the fence's ClaimLost still aborts everything.
-  const [job, run] = await Promise.all([ops.fence(d.claim), t.get<RunRecord>('runs', d.runId)]);
   if (!run || run.state !== 'active' || run.jobId !== job.id) {
     // A step of a run that ended or moved on (e.g. a dead job requeued by hand): drop it.
     await ops.ack(d.claim);
