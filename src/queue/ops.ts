@@ -57,9 +57,12 @@ export class QueueOps {
   /**
    * Issues, now, the reads a later `claim(queue, m)` with m <= max needs (see plan.ts), so that
    * they share the round trip of the transaction's first reads. Call before writing any job.
+   * @returns the first `max` ready jobs as read (the likely claims)
    */
-  prefetchClaim(queue: string, max: number): void {
-    if (max > 0) this.#plan = new ClaimPlan(this.t, queue, max, this.now());
+  prefetchClaim(queue: string, max: number): Promise<JobRecord[]> {
+    if (max <= 0) return Promise.resolve([]);
+    this.#plan = new ClaimPlan(this.t, queue, max, this.now());
+    return this.#plan.ready;
   }
 
   /** Claims up to `max` ready jobs of `queue`: from the prefetched reads when they still hold, else by reading. */

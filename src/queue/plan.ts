@@ -25,7 +25,8 @@ export class ClaimPlan {
   readonly queue: string;
   readonly max: number;
   readonly #now: number;
-  readonly #ready: Promise<JobRecord[]>;
+  /** The first `max` ready jobs as read at the start of the transaction. */
+  readonly ready: Promise<JobRecord[]>;
   readonly #due: Promise<JobRecord[]>;
 
   /** Issues the reads at once; the caller must not have written to this queue's jobs yet in this transaction. */
@@ -33,10 +34,10 @@ export class ClaimPlan {
     this.queue = queue;
     this.max = max;
     this.#now = now;
-    this.#ready = t.getAll<JobRecord>('jobs', 'ready', t.keyRange.bound([queue], [queue, []]), max);
+    this.ready = t.getAll<JobRecord>('jobs', 'ready', t.keyRange.bound([queue], [queue, []]), max);
     this.#due = t.getAll<JobRecord>('jobs', 'due', t.keyRange.bound([queue], [queue, now]), PROMOTE_LIMIT);
     // Awaited by `claim`; a plan left unused must not report an unhandled rejection.
-    this.#ready.catch(() => undefined);
+    this.ready.catch(() => undefined);
     this.#due.catch(() => undefined);
   }
 
@@ -45,7 +46,7 @@ export class ClaimPlan {
    * id → record as written, null when deleted). @returns undefined when the plan is stale
    */
   async claim(t: Tx, ctx: QueueContext, written: ReadonlyMap<string, JobRecord | null>, max: number, owner: string, leaseMs: number | undefined): Promise<Claim[] | undefined> {
-    const [ready, due] = await Promise.all([this.#ready, this.#due]);
+    const [ready, due] = await Promise.all([this.ready, this.#due]);
     if (max > this.max || ready.some((j) => written.has(j.id))) return undefined;
     // Promote as claimJobs does, with the time of the reads; a job written since keeps its new state.
     for (const job of due) {

@@ -130,9 +130,19 @@ export async function settleSteps(ctx: RuntimeContext, items: readonly SettleIte
       statuses = [];
       const reads = items.map(({ d }) => Promise.all([ops.fence(d.claim), ops.t.get<RunRecord>('runs', d.runId)]));
       reads.forEach((r) => r.catch(() => undefined));
-      ops.prefetchClaim(ctx.options.queueName, items.reduce((n, i) => n + i.claimNext, 0));
+      const likely = ops.prefetchClaim(ctx.options.queueName, items.reduce((n, i) => n + i.claimNext, 0));
+      // Wait for the whole first wave, then ask for the run records of the jobs likely to be
+      // claimed before any write of this batch: the backend answers them first, while the
+      // settlements below run, so the claim finds them read. Runs of this batch are excluded
+      // (their records come from memory); no settlement writes another run's record.
+      await Promise.allSettled([...reads, likely]);
+      const batchRuns = new Set(items.map((i) => i.d.runId));
+      const likelyRuns = new Map<string, Promise<RunRecord | undefined>>();
+      for (const job of await likely.catch(() => [])) {
+        if (job.runId !== undefined && !batchRuns.has(job.runId) && !likelyRuns.has(job.runId)) likelyRuns.set(job.runId, ops.t.get<RunRecord>('runs', job.runId));
+      }
       const results: SettleItemResult[] = [];
-      const settled = new Map<string, RunRecord>();
+      const settled = new Map<string, RunRecord | Promise<RunRecord | undefined>>(likelyRuns);
       let claimNext = 0;
       for (const [i, item] of items.entries()) {
         let pre: [JobRecord, RunRecord | undefined];
@@ -157,6 +167,7 @@ export async function settleSteps(ctx: RuntimeContext, items: readonly SettleIte
       if (ctx.listening()) {
         // The new statuses, from the records as written here: no read per transition.
         for (const run of settled.values()) {
+          if (run instanceof Promise || !batchRuns.has(run.runId)) continue;
           const written = run.state === 'active' && run.jobId !== undefined ? ops.written(run.jobId) : undefined;
           const job = written === undefined && run.state === 'active' && run.jobId !== undefined ? await ops.getJob(run.jobId) : written ?? undefined;
           statuses.push(toStatus(run, job));
@@ -189,9 +200,14 @@ export interface ClaimedStep {
 /**
  * Claims up to `max` jobs and gets their runs' records in the same transaction, so a delivery
  * starts without another round trip to the database: from `known` (records this transaction
- * wrote) when there, else read (all in one round trip).
+ * wrote, or reads of them it already issued) when there, else read (all in one round trip).
  */
-export async function claimWithRuns(ops: QueueOps, ctx: RuntimeContext, max: number, known?: ReadonlyMap<string, RunRecord>): Promise<ClaimedStep[]> {
+export async function claimWithRuns(
+  ops: QueueOps,
+  ctx: RuntimeContext,
+  max: number,
+  known?: ReadonlyMap<string, RunRecord | Promise<RunRecord | undefined>>,
+): Promise<ClaimedStep[]> {
   const claims = await ops.claim(ctx.options.queueName, max);
   const runs = await Promise.all(
     claims.map((c) => {
