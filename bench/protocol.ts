@@ -189,6 +189,12 @@ export interface RuntimeCellResult {
   readonlyTxPerStep: number;
   /** Runs found `succeeded` at their last step afterwards (should equal `runs`). */
   succeeded: number;
+  /**
+   * Single-put transactions/s on THIS cell's database right after the timed part (untimed for
+   * the cell): the physical limit where the runs ran, so a depth effect splits into "the
+   * database got slower" and "the runtime got slower".
+   */
+  dbPutsPerSec: number;
   depth?: {
     foreign: number;
     /** Whether this rep prefilled its database (the first rep, or every rep with freshDepth); prefillMs is NaN otherwise. */

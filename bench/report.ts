@@ -143,6 +143,8 @@ export interface RuntimeCellMedians {
   /** Over all reps: redelivered steps (should be 0) and runs that did not succeed (should be 0). */
   extraDeliveries: number;
   notSucceeded: number;
+  /** Single-put transactions/s on the cell's own database (see RuntimeCellResult). */
+  dbPutsPerSec: number;
   depth?: { foreign: number; prefillRecordsPerSec: number; minForeignScheduledAfter: number; maxDeadAfter: number };
 }
 
@@ -185,6 +187,7 @@ export function runtimeCellMedians(spec: RuntimeCellSpec, reps: RuntimeCellResul
     readonlyTxPerStep: median(reps.map((r) => r.readonlyTxPerStep)),
     extraDeliveries: reps.reduce((a, r) => a + r.extraDeliveries, 0),
     notSucceeded: reps.reduce((a, r) => a + (r.runs - r.succeeded), 0),
+    dbPutsPerSec: median(reps.map((r) => r.dbPutsPerSec)),
   };
   const d = reps.map((r) => r.depth).filter((x) => x !== undefined);
   if (d.length > 0) {
@@ -241,6 +244,10 @@ export interface RuntimeRatios {
   depthStepsPerSecOverNoDepthPerRep: number;
   depthTransitionP50OverNoDepth: number;
   depthStepsPerSecOverRawPutsPerSec: number;
+  /** Single puts/s on the depth cell's database ÷ on the no-depth cell's: the limit itself at depth. */
+  depthDbPutsPerSecOverNoDepth: number;
+  /** (depth steps/s ÷ its database's puts/s) ÷ (the same without depth): the runtime's own share of the depth effect. */
+  depthStepsPerDbPutOverNoDepth: number;
   /** Client: sequential submits/s from the page ÷ raw puts/s. */
   clientSubmitRunsPerSecOverRawPutsPerSec: number;
   clientSubmitP50OverRawPutP50: number;
@@ -274,6 +281,8 @@ export function runtimeRatios(
     depthStepsPerSecOverNoDepthPerRep: perRep,
     depthTransitionP50OverNoDepth: div(w3?.transitionMs.p50, w1?.transitionMs.p50),
     depthStepsPerSecOverRawPutsPerSec: div(w3?.stepsPerSec, raw?.opsPerSec),
+    depthDbPutsPerSecOverNoDepth: div(w3?.dbPutsPerSec, w1?.dbPutsPerSec),
+    depthStepsPerDbPutOverNoDepth: div(div(w3?.stepsPerSec, w3?.dbPutsPerSec), div(w1?.stepsPerSec, w1?.dbPutsPerSec)),
     clientSubmitRunsPerSecOverRawPutsPerSec: div(client?.submitRunsPerSec, raw?.opsPerSec),
     clientSubmitP50OverRawPutP50: div(client?.submitMs.p50, raw?.latencyMs.p50),
     clientSubmitNoExecutorP50OverRawPutP50: div(client?.submitNoExecutorMs.p50, raw?.latencyMs.p50),
@@ -445,6 +454,8 @@ export function renderRuntimeText(
         ['depth: steps/s with / without (median of per-rep ratios)', `${fmtRatio(r.depthStepsPerSecOverNoDepthPerRep)} (${fmtPct(r.depthStepsPerSecOverNoDepthPerRep)})`, '< 10% change'],
         ['depth: transition p50 with / without', fmtRatio(r.depthTransitionP50OverNoDepth), ''],
         ['depth: steps/s / raw puts/s', fmtRatio(r.depthStepsPerSecOverRawPutsPerSec), ''],
+        ['depth: single puts/s on that database, with / without', `${fmtRatio(r.depthDbPutsPerSecOverNoDepth)} (${fmtPct(r.depthDbPutsPerSecOverNoDepth)})`, ''],
+        ['depth: steps per database put, with / without', `${fmtRatio(r.depthStepsPerDbPutOverNoDepth)} (${fmtPct(r.depthStepsPerDbPutOverNoDepth)})`, ''],
         ['client: sequential submits/s / raw puts/s', fmtRatio(r.clientSubmitRunsPerSecOverRawPutsPerSec), ''],
         ['client: submit p50 / raw put p50', fmtRatio(r.clientSubmitP50OverRawPutP50), ''],
         ['client: submit (no executor) p50 / raw put p50', fmtRatio(r.clientSubmitNoExecutorP50OverRawPutP50), ''],

@@ -89,6 +89,18 @@ export async function warmUp(rt: Runtime, rec: StepRecorder, runs: number, steps
   await rt.stop({ drain: true });
 }
 
+/** Sequential single-put transactions measured on a cell's own database. */
+const DB_PUTS = 300;
+
+/** `n` sequential one-put transactions (into `kv`, keys removed afterwards) on the runtime's database: puts/s. */
+async function dbPutRate(rt: Runtime, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await rt.queue.store.write(async (t) => t.put('kv', { key: `bench.put.${i}`, value: PAD }));
+  const rate = n / ((performance.now() - t0) / 1000);
+  await rt.queue.store.write(async (t) => t.delete('kv', t.keyRange.bound('bench.put.', 'bench.put.\uffff')));
+  return rate;
+}
+
 /** Inserts `depth` foreign jobs due in ~10 years (never claimable during a bench). */
 async function prefill(rt: Runtime, depth: number, batch: number): Promise<number> {
   const far = Date.now() + 10 * 365 * 24 * 3600 * 1000;
@@ -143,6 +155,8 @@ export async function runtimeCell(cmd: RuntimeCellCommand): Promise<RuntimeCellR
     const ro = txCounter.readonly - ro0;
     const steps = rec.invocations;
 
+    const dbPutsPerSec = await dbPutRate(rt, DB_PUTS);
+
     // Untimed checks: every run ended at its last step; the foreign jobs were never touched.
     let succeeded = 0;
     for (const id of ids) {
@@ -165,6 +179,7 @@ export async function runtimeCell(cmd: RuntimeCellCommand): Promise<RuntimeCellR
       readwriteTxPerStep: rw / Math.max(1, steps),
       readonlyTxPerStep: ro / Math.max(1, steps),
       succeeded,
+      dbPutsPerSec,
     };
     if (cmd.depth > 0) {
       const stats = await rt.queue.stats(STEPS_QUEUE);
