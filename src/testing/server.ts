@@ -22,6 +22,11 @@ export interface DevServerOptions {
   port: number;
   /** Directory served at `/`. @default the nearest directory holding a package.json, from the working directory up */
   root?: string;
+  /**
+   * Response headers on every served file, e.g. COOP `same-origin` + COEP `require-corp` to make
+   * the pages cross-origin isolated (SharedArrayBuffer, OPFS-backed SQLite WASM). @default none
+   */
+  headers?: Record<string, string>;
 }
 
 export interface DevServer {
@@ -48,6 +53,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       hmr: false,
       ws: false,
       watch: null,
+      ...(options.headers ? { headers: options.headers } : {}),
     },
     optimizeDeps: { noDiscovery: true, include: ['dexie'] },
   });
