@@ -19,7 +19,7 @@ import { connect, type StepwiseClient } from '../src/client.ts';
 import { names } from '../src/rpc/protocol.ts';
 import { PAD, sleep } from './loop.ts';
 import type { ClientCellCommand, ClientCellResult } from './protocol.ts';
-import { summarize } from './stats.ts';
+import { summarize, timerStepMs } from './stats.ts';
 
 let app: StepwiseClient | undefined;
 let servingOnly: Promise<StepwiseClient> | undefined;
@@ -52,19 +52,6 @@ function servingOnlyClient(): Promise<StepwiseClient> {
   return servingOnly;
 }
 
-function timerStep(): number {
-  let step = Infinity;
-  let last = performance.now();
-  const until = last + 20;
-  while (last < until) {
-    const t = performance.now();
-    if (t > last) {
-      step = Math.min(step, t - last);
-      last = t;
-    }
-  }
-  return Math.round(step * 1e6) / 1e6;
-}
 
 const spec = () => ({ workflow: 'noop', input: { pad: PAD } });
 
@@ -134,7 +121,7 @@ export async function clientCell(cmd: ClientCellCommand): Promise<ClientCellResu
   return {
     cell: cmd.cell,
     mode,
-    pageTimerStepMs: timerStep(),
+    pageTimerStepMs: timerStepMs(),
     submitSequential: { n: cmd.submits, ms: seqMs, runsPerSec: cmd.submits / (seqMs / 1000), latency: summarize(submitLat) },
     status: { n: cmd.statusCalls, ms: statusMs, callsPerSec: cmd.statusCalls / (statusMs / 1000), latency: summarize(statusLat) },
     submitNoExecutor: { n: cmd.idleSubmits, ms: idleMs, runsPerSec: cmd.idleSubmits / (idleMs / 1000), latency: summarize(idleLat) },

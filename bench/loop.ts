@@ -1,5 +1,6 @@
 /** The timing loop every cell uses: warm up, settle, then run lanes until the window closes. */
-import type { CellCommand } from './protocol.ts';
+import type { CellCommand, LatencySummary } from './protocol.ts';
+import { summarize } from './stats.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -54,3 +55,8 @@ export function deleteDatabase(name: string): Promise<void> {
 
 /** ~200-byte filler, the record size of PLATFORM.md Q5. */
 export const PAD = 'x'.repeat(180);
+
+/** What every loop cell reports: its ops, its timed window, the rate and the latency summary. */
+export function loopFigures(loop: LoopOutcome): { ops: number; elapsedMs: number; opsPerSec: number; latency: LatencySummary } {
+  return { ops: loop.ops, elapsedMs: loop.elapsedMs, opsPerSec: loop.ops / (loop.elapsedMs / 1000), latency: summarize(loop.samples) };
+}

@@ -27,6 +27,7 @@ import type { Page } from 'playwright-core';
 import { launchChromium } from '../src/testing/browser.ts';
 import { chromiumPath } from '../src/testing/chromium-path.ts';
 import { startDevServer } from '../src/testing/server.ts';
+import { within } from './driver.ts';
 import type { HelloResult, LoopCellName, LoopResult, PeerCellName, PeerCommand, StepsCellName, StepsResult } from './peers/protocol.ts';
 import { DOCS_BROWSER_TIMING } from './peers/durably-timing.ts';
 import { renderTable } from './peers/report.ts';
@@ -83,16 +84,8 @@ function command(cell: PeerCellName): PeerCommand {
   return { kind: 'steps', cell: cell as StepsCellName, ...s, ...durably, warmupRuns: Math.max(4, s.concurrency), warmupSteps: 8, settleMs: 100 };
 }
 
-async function call<T>(page: Page, cmd: PeerCommand): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(cmd)} within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
-  });
-  try {
-    return (await Promise.race([page.evaluate((c) => window.peersBench!.run(c), cmd), timeout])) as T;
-  } finally {
-    clearTimeout(timer);
-  }
+function call<T>(page: Page, cmd: PeerCommand): Promise<T> {
+  return within(page.evaluate((c) => window.peersBench!.run(c), cmd), COMMAND_TIMEOUT_MS, cmd) as Promise<T>;
 }
 
 function version(pkg: string): string {

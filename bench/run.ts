@@ -35,6 +35,7 @@ import type { Page } from 'playwright-core';
 import { chromiumPath } from '../src/testing/chromium-path.ts';
 import { launchChromium } from '../src/testing/browser.ts';
 import { startDevServer } from '../src/testing/server.ts';
+import { within } from './driver.ts';
 import type {
   CellCommand,
   CellName,
@@ -127,16 +128,8 @@ const repoRoot = resolve(import.meta.dirname, '..');
 /** Filesystem magic numbers (statfs f_type) worth naming: a tmpfs profile would flatter the numbers like an in-memory one. */
 const FS_TYPES: Record<number, string> = { 0xef53: 'ext2/3/4', 0x01021994: 'tmpfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x794c7630: 'overlayfs' };
 
-async function call<T>(page: Page, cmd: Command): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(cmd)} within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
-  });
-  try {
-    return (await Promise.race([page.evaluate((c) => window.stepwiseBench!.run(c), cmd), timeout])) as T;
-  } finally {
-    clearTimeout(timer);
-  }
+function call<T>(page: Page, cmd: Command): Promise<T> {
+  return within(page.evaluate((c) => window.stepwiseBench!.run(c), cmd), COMMAND_TIMEOUT_MS, cmd) as Promise<T>;
 }
 
 function git(args: string): string {

@@ -11,28 +11,15 @@ import { queueCell, queueChainCell, type QueueLoopOutcome } from './queue-cells.
 import { rawCycleCell, rawPutCell } from './raw-cells.ts';
 import { runtimeCell } from './runtime-cells.ts';
 import { profileTransitions } from './runtime-profile.ts';
-import { sliceMeans, summarize } from './stats.ts';
+import { sliceMeans, summarize, timerStepMs } from './stats.ts';
 
 installTxCounter();
 
-function timerStep(): number {
-  let step = Infinity;
-  let last = performance.now();
-  const until = last + 20;
-  while (last < until) {
-    const t = performance.now();
-    if (t > last) {
-      step = Math.min(step, t - last);
-      last = t;
-    }
-  }
-  return step;
-}
 
 function hello(): HelloResult {
   return {
     crossOriginIsolated: globalThis.crossOriginIsolated,
-    timerStepMs: Math.round(timerStep() * 1e6) / 1e6,
+    timerStepMs: timerStepMs(),
     userAgent: navigator.userAgent,
     hardwareConcurrency: navigator.hardwareConcurrency,
   };

@@ -5,8 +5,7 @@
  * a commit does.
  */
 import { SQLocal } from 'sqlocal';
-import { PAD, runLoop } from '../loop.ts';
-import { summarize } from '../stats.ts';
+import { PAD, loopFigures, runLoop } from '../loop.ts';
 import type { LoopCommand, LoopResult } from './protocol.ts';
 
 export async function sqlocalInsertCell(cmd: LoopCommand): Promise<LoopResult> {
@@ -23,10 +22,7 @@ export async function sqlocalInsertCell(cmd: LoopCommand): Promise<LoopResult> {
     );
     return {
       cell: cmd.cell,
-      ops: loop.ops,
-      elapsedMs: loop.elapsedMs,
-      opsPerSec: loop.ops / (loop.elapsedMs / 1000),
-      latency: summarize(loop.samples),
+      ...loopFigures(loop),
       note: `journal_mode=${mode?.journal_mode ?? '?'}`,
     };
   } finally {

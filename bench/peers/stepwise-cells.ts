@@ -5,6 +5,7 @@
  * bench/runtime-cells.ts), called here on the page instead of in the benchmark SharedWorker
  * (PLATFORM.md Q5: the context makes no significant difference to IndexedDB cost).
  */
+import { loopFigures } from '../loop.ts';
 import type { CellCommand } from '../protocol.ts';
 import { queueCell } from '../queue-cells.ts';
 import { rawPutCell } from '../raw-cells.ts';
@@ -27,10 +28,7 @@ export async function stepwiseQueue(cmd: LoopCommand): Promise<LoopResult> {
   const loop = await queueCell(cellCommand(cmd, 'queue-lane1'));
   return {
     cell: cmd.cell,
-    ops: loop.ops,
-    elapsedMs: loop.elapsedMs,
-    opsPerSec: loop.ops / (loop.elapsedMs / 1000),
-    latency: summarize(loop.samples),
+    ...loopFigures(loop),
     parts: { enqueue: summarize(loop.enqueue), claim: summarize(loop.claim), ack: summarize(loop.ack) },
     emptyDequeues: loop.emptyClaims,
   };

@@ -12,7 +12,7 @@
  */
 import './process-shim.ts';
 import { Queue } from 'workbox-background-sync';
-import { PAD, runLoop } from '../loop.ts';
+import { PAD, loopFigures, runLoop } from '../loop.ts';
 import { rawPutCell } from '../raw-cells.ts';
 import { summarize } from '../stats.ts';
 import { contextInfo } from './context.ts';
@@ -57,10 +57,7 @@ async function workboxCell(cmd: LoopCommand): Promise<LoopResult> {
   );
   return {
     cell: cmd.cell,
-    ops: loop.ops,
-    elapsedMs: loop.elapsedMs,
-    opsPerSec: loop.ops / (loop.elapsedMs / 1000),
-    latency: summarize(loop.samples),
+    ...loopFigures(loop),
     parts: { push: summarize(push), shift: summarize(shift) },
     emptyDequeues: empty,
   };
