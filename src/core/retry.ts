@@ -5,6 +5,7 @@
  * jittered down by up to `jitter` of itself; a server's `retryAfterMs` replaces it, capped at
  * `maxDelayMs`. Base 0 means "retry at once".
  */
+import { checkMs } from './check.ts';
 import { invalidArgument } from './errors.ts';
 
 export interface RetryPolicy {
@@ -29,8 +30,8 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
 export function retryPolicy(partial: Partial<RetryPolicy> | undefined, base: RetryPolicy = DEFAULT_RETRY): RetryPolicy {
   const p = { ...base, ...definedOnly(partial ?? {}) };
   if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1) throw invalidArgument('retry.maxAttempts', 'must be an integer >= 1', p.maxAttempts);
-  if (!(Number.isFinite(p.baseDelayMs) && p.baseDelayMs >= 0)) throw invalidArgument('retry.baseDelayMs', 'must be a finite number >= 0', p.baseDelayMs);
-  if (!(Number.isFinite(p.maxDelayMs) && p.maxDelayMs >= 0)) throw invalidArgument('retry.maxDelayMs', 'must be a finite number >= 0', p.maxDelayMs);
+  checkMs(p.baseDelayMs, 'retry.baseDelayMs');
+  checkMs(p.maxDelayMs, 'retry.maxDelayMs');
   if (!(Number.isFinite(p.jitter) && p.jitter >= 0 && p.jitter <= 1)) throw invalidArgument('retry.jitter', 'must be in [0, 1]', p.jitter);
   return p;
 }

@@ -10,8 +10,6 @@ export type { Json } from './json.ts';
 export type RunState = 'pending' | 'scheduled' | 'running' | 'waiting' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled';
 export type TerminalStatus = 'succeeded' | 'failed' | 'cancelled';
 
-export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled'];
-
 export function isTerminal(state: RunState): state is TerminalStatus {
   return state === 'succeeded' || state === 'failed' || state === 'cancelled';
 }

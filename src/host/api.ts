@@ -2,9 +2,9 @@
 import { MockClock } from '../core/clock.ts';
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import type { HelloOutcome, WorkerApi } from '../rpc/protocol.ts';
-import type { Runtime } from '../runtime/runtime.ts';
+import type { RuntimeCore } from '../runtime/runtime-core.ts';
 
-export function workerApi(ready: Promise<Runtime>, hello: () => HelloOutcome): WorkerApi {
+export function workerApi(ready: Promise<RuntimeCore>, hello: () => HelloOutcome): WorkerApi {
   const rt = ready;
   const clock = async (): Promise<MockClock> => {
     const c = (await rt).clock;

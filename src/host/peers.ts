@@ -4,10 +4,10 @@
  * wakes the executor; a cancel request reaches the instance running the step. Messages that
  * arrive are re-announced locally only, never rebroadcast (no echo between instances).
  */
-import type { Queue } from '../queue/queue.ts';
+import type { QueueCore } from '../queue/queue-core.ts';
 import { names, type PeerMessage } from '../rpc/protocol.ts';
 
-export function linkPeers(queue: Queue, db: string, instanceId: string, queueName: string): () => void {
+export function linkPeers(queue: QueueCore, db: string, instanceId: string, queueName: string): () => void {
   if (typeof BroadcastChannel === 'undefined') return () => undefined;
   const channel = new BroadcastChannel(names.peerChannel(db));
   let relaying = false;

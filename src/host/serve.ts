@@ -16,7 +16,7 @@ import { installErrorTransfer } from '../rpc/errors.ts';
 import { guardedEndpoint } from '../rpc/guard.ts';
 import { PROTOCOL_VERSION, WORKER_METHODS, names, type ChannelMessage, type HelloOutcome } from '../rpc/protocol.ts';
 import type { RuntimeOptions } from '../runtime/options.ts';
-import { Runtime } from '../runtime/runtime.ts';
+import { RuntimeCore } from '../runtime/runtime-core.ts';
 import { workerApi } from './api.ts';
 import { holdForever, lockManager } from './locks.ts';
 import { linkPeers } from './peers.ts';
@@ -27,7 +27,7 @@ export interface WorkerHost {
   readonly instanceId: string;
   readonly mode: 'shared' | 'dedicated';
   /** Resolves with the runtime once the database is open. */
-  readonly ready: Promise<Runtime>;
+  readonly ready: Promise<RuntimeCore>;
   /** Resolves when this instance becomes the executor. */
   readonly executing: Promise<void>;
 }
@@ -55,7 +55,7 @@ export function serve(options: ServeOptions): WorkerHost {
     // the database opens (a few ms saved on every worker start): nothing claims before `ready`,
     // and pages only learn the alive lock from `hello`, which is answered after `ready` too.
     const held = locks ? Promise.all([holdForever(locks, names.ownerLock(db, instanceId)), holdForever(locks, names.aliveLock(db, instanceId))]) : undefined;
-    const [, runtime] = await Promise.all([held, Runtime.open({ ...options, owner: instanceId })]);
+    const [, runtime] = await Promise.all([held, RuntimeCore.open({ ...options, owner: instanceId })]);
     // A newer release upgraded the schema (O-19): this code is outdated. Stop claiming and end
     // this worker, which releases its locks: the newer worker takes the executor role, steps in
     // flight here fail their settlement (the connection is closed) and are redelivered there,

@@ -6,7 +6,7 @@ import { markWaiting, type QueueContext } from './context.ts';
 import type { Claim } from './types.ts';
 
 /** Most scheduled jobs promoted by one claim: bounds a claim's cost after a long sleep. */
-const PROMOTE_LIMIT = 256;
+export const PROMOTE_LIMIT = 256;
 
 /**
  * Moves scheduled jobs of `queue` whose due time has come to pending. Runs inside every claim,

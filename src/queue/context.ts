@@ -4,6 +4,7 @@
  * (store/committer.ts) and re-run after an abort.
  */
 import type { Clock } from '../core/clock.ts';
+import { checkMs } from '../core/check.ts';
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import type { UlidGenerator } from '../core/ids.ts';
 import { DEFAULT_RETRY, definedOnly, retryPolicy } from '../core/retry.ts';
@@ -34,9 +35,7 @@ export function queueConfig(input: QueueConfigInput | undefined, base: QueueConf
   if (input !== undefined && (typeof input !== 'object' || input === null)) throw invalidArgument('queue config', 'must be an object');
   const { retry, ...rest } = input ?? {};
   const c: QueueConfig = { ...base, ...definedOnly(rest), retry: retryPolicy(retry, base.retry) };
-  for (const k of ['leaseMs', 'keepDoneMs', 'deadRetentionMs'] as const) {
-    if (!(Number.isFinite(c[k]) && c[k] >= 0)) throw invalidArgument(k, 'must be a finite number of ms >= 0', c[k]);
-  }
+  for (const k of ['leaseMs', 'keepDoneMs', 'deadRetentionMs'] as const) checkMs(c[k], k);
   if (!(Number.isInteger(c.maxPayloadBytes) && c.maxPayloadBytes > 0)) throw invalidArgument('maxPayloadBytes', 'must be a positive integer', c.maxPayloadBytes);
   return c;
 }

@@ -33,9 +33,9 @@ export function history(t: Tx, jobId: string): Promise<JobAttemptRecord[]> {
 /**
  * Puts a dead job back to pending with a fresh attempt budget. `check` may refuse inside the
  * same transaction (the runtime refuses steps of runs already ended).
- * @throws `JobNotFound`, `InvalidState` (the job is not dead)
+ * @returns the job's queue. @throws `JobNotFound`, `InvalidState` (the job is not dead)
  */
-export async function requeueDead(t: Tx, ctx: QueueContext, jobId: string, check?: (t: Tx, job: JobRecord) => Promise<void> | void): Promise<void> {
+export async function requeueDead(t: Tx, ctx: QueueContext, jobId: string, check?: (t: Tx, job: JobRecord) => Promise<void> | void): Promise<string> {
   const job = await t.get<JobRecord>('jobs', jobId);
   if (!job) throw new WorkflowError('JobNotFound', `no job ${jobId}`, { jobId });
   if (job.state !== 'dead') throw new WorkflowError('InvalidState', `job ${jobId} is ${job.state}, not dead`, { jobId, state: job.state });
@@ -49,4 +49,5 @@ export async function requeueDead(t: Tx, ctx: QueueContext, jobId: string, check
   job.claimedAt = null;
   markWaiting(job, now, now);
   t.put('jobs', job);
+  return job.queue;
 }

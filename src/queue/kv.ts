@@ -2,9 +2,12 @@
  * The application KV: what settlement effects write to. Values are JSON; compare operations
  * compare canonical JSON, so key order inside objects does not matter.
  */
+import { checkInt, checkOptions, checkString } from '../core/check.ts';
 import { canonicalJson, type Json } from '../core/json.ts';
 import type { KvRecord } from '../store/db.ts';
+import type { Store } from '../store/store.ts';
 import type { Tx } from '../store/tx.ts';
+import { checkKvKey } from './validate.ts';
 
 export async function kvGet(t: Tx, key: string): Promise<Json | undefined> {
   return (await t.get<KvRecord>('kv', key))?.value;
@@ -50,4 +53,28 @@ export async function kvScan(t: Tx, prefix: string, after: string | undefined, l
   });
   const last = entries[entries.length - 1];
   return more && last ? { entries, cursor: last.key } : { entries };
+}
+
+/** KV reads, each validated and then run in its own read-only transaction. */
+export interface KvReads {
+  get(key: string): Promise<Json | undefined>;
+  /** Keys starting with `prefix`, in key order: `limit` (default 100) at a time, after the key `after`. */
+  scan(prefix: string, options?: { after?: string; limit?: number }): Promise<KvPage>;
+}
+
+export function kvReads(store: Store): KvReads {
+  return {
+    get: async (key) => {
+      checkKvKey(key);
+      return store.read((t) => kvGet(t, key), ['kv']);
+    },
+    scan: async (prefix, options = {}) => {
+      checkString(prefix, 'prefix');
+      checkOptions(options, 'scan options');
+      if (options.after !== undefined) checkString(options.after, 'after', 'must be a key');
+      const limit = options.limit ?? 100;
+      checkInt(limit, 'limit', 0);
+      return store.read((t) => kvScan(t, prefix, options.after, limit), ['kv']);
+    },
+  };
 }

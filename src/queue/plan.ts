@@ -14,12 +14,9 @@
  */
 import type { JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
-import { readyOrder, takeClaim } from './claim.ts';
+import { PROMOTE_LIMIT, readyOrder, takeClaim } from './claim.ts';
 import { markWaiting, type QueueContext } from './context.ts';
 import type { Claim } from './types.ts';
-
-/** As in claim.ts: most scheduled jobs promoted by one claim. */
-const PROMOTE_LIMIT = 256;
 
 export class ClaimPlan {
   readonly queue: string;

@@ -1,91 +1,25 @@
 /**
- * `Queue`: durable jobs on the store. Every method validates its input first (a named error,
- * nothing written), then runs exactly one transaction. Read-write transactions are
- * group-committed by the store, so concurrent settlements share commits.
- *
- * Events (`on`) are emitted in this process after the transaction commits: `enqueued` wakes
- * idle claimers, `cancelRequested` lets the runtime abort a running step.
+ * `Queue`: durable jobs on the store, the whole public API: `QueueCore` (transactions for a layer
+ * above, recovery, retention, dead letters, KV reads) plus standalone enqueue, claim and
+ * settlement, leases, cancellation, job inspection and KV writes. Like the core, every method
+ * validates its input first (a named error, nothing written), then runs one transaction.
  */
-import { type Clock, systemClock } from '../core/clock.ts';
-import { Emitter } from '../core/emitter.ts';
-import { WorkflowError, describe, invalidArgument } from '../core/errors.ts';
-import { UlidGenerator, randomToken } from '../core/ids.ts';
+import { checkFunction, checkInt, checkMs, checkOptions, checkString } from '../core/check.ts';
+import { invalidArgument } from '../core/errors.ts';
 import { checkJson, type Json } from '../core/json.ts';
 import type { JobAttemptRecord, JobRecord } from '../store/db.ts';
 import { Store, type StoreOptions } from '../store/store.ts';
-import type { Tx } from '../store/tx.ts';
-import { claimJobs, nextDueAt } from './claim.ts';
-import { DEFAULT_QUEUE_CONFIG, checkQueueName, queueConfig, type QueueContext } from './context.ts';
-import { insertJob } from './enqueue.ts';
-import { deadJobs, history, requeueDead, stats } from './inspect.ts';
-import { kvCompareDelete, kvComparePut, kvGet, kvScan, type KvPage } from './kv.ts';
-import { claimOwners, reapExpired, recoverOwners, sweepRetention, type RecoveryOutcome } from './recovery.ts';
-import { QueueOps } from './ops.ts';
+import { checkQueueName } from './context.ts';
+import { history, stats } from './inspect.ts';
+import { kvCompareDelete, kvComparePut, kvReads } from './kv.ts';
+import { QueueCore, type QueueOptions } from './queue-core.ts';
 import * as settle from './settle.ts';
-import type {
-  AutoDeadLetterHook,
-  AutoRequeueHook,
-  CancelOutcome,
-  Claim,
-  ClaimOptions,
-  EnqueueOptions,
-  EnqueueOutcome,
-  FollowUp,
-  NackOutcome,
-  QueueConfig,
-  QueueConfigInput,
-  QueueStats,
-  SettleEffects,
-  WakeOutcome,
-} from './types.ts';
-import { checkEnqueue, checkKvKey, checkKvWrites } from './validate.ts';
+import type { CancelOutcome, Claim, ClaimOptions, EnqueueOptions, EnqueueOutcome, FollowUp, NackOutcome, QueueStats, SettleEffects, WakeOutcome } from './types.ts';
+import { checkClaim, checkEnqueue, checkKvKey, checkKvWrites } from './validate.ts';
 
-export interface QueueOptions {
-  clock?: Clock;
-  /** Recorded on every claim this instance makes. @default a random id */
-  owner?: string;
-  /** Settings for every queue. */
-  defaults?: QueueConfigInput;
-  /** Per-queue overrides of `defaults`. */
-  queues?: Record<string, QueueConfigInput>;
-  onAutoDeadLetter?: AutoDeadLetterHook;
-  onAutoRequeue?: AutoRequeueHook;
-}
+export type { QueueEvent, QueueOptions } from './queue-core.ts';
 
-export type QueueEvent =
-  | { type: 'enqueued'; queue: string; runAt: number }
-  | { type: 'cancelRequested'; jobId: string }
-  | { type: 'settled'; jobId: string };
-
-export class Queue {
-  readonly store: Store;
-  readonly clock: Clock;
-  readonly owner: string;
-  readonly #ctx: QueueContext;
-  readonly #defaults: QueueConfig;
-  readonly #events = new Emitter<QueueEvent>();
-
-  constructor(store: Store, options: QueueOptions = {}) {
-    this.store = store;
-    this.clock = options.clock ?? systemClock;
-    this.owner = options.owner ?? `q-${randomToken()}`;
-    const defaults = queueConfig(options.defaults, DEFAULT_QUEUE_CONFIG);
-    this.#defaults = defaults;
-    const perQueue = new Map<string, QueueConfig>();
-    for (const [name, c] of Object.entries(options.queues ?? {})) {
-      checkQueueName(name);
-      perQueue.set(name, queueConfig(c, defaults));
-    }
-    this.#ctx = {
-      clock: this.clock,
-      ids: new UlidGenerator(this.clock),
-      config: (q) => perQueue.get(q) ?? defaults,
-      knownQueues: new Set(),
-      onAutoDeadLetter: options.onAutoDeadLetter,
-      onAutoRequeue: options.onAutoRequeue,
-    };
-  }
-
+export class Queue extends QueueCore {
   /** Opens a store and a queue on it. */
   static async open(options: StoreOptions & QueueOptions = {}): Promise<Queue> {
     const store = await Store.open(options);
@@ -97,17 +31,9 @@ export class Queue {
     }
   }
 
-  config(queue: string): QueueConfig {
-    return this.#ctx.config(queue);
-  }
-
-  /** Generates a fresh ULID on this queue's clock. */
-  newId(): string {
-    return this.#ctx.ids.next();
-  }
-
-  on(listener: (e: QueueEvent) => void): () => void {
-    return this.#events.on(listener);
+  /** Validates what `transact` bodies will enqueue. @throws as `Queue.enqueue` */
+  checkEnqueue(queue: string, payload: Json, options?: EnqueueOptions): void {
+    checkEnqueue(queue, payload, options, this.config(queue));
   }
 
   // ---- enqueue -------------------------------------------------------------------------
@@ -126,14 +52,11 @@ export class Queue {
     items.forEach((item, i) => checkOptions(item, `items[${i}]`));
     for (const { payload, ...o } of items) checkEnqueue(queue, payload, o, this.config(queue));
     if (items.length === 0) return [];
-    const out = await this.store.write(async (t) => {
-      const res: EnqueueOutcome[] = [];
-      for (const { payload, ...o } of items) res.push(await insertJob(t, this.#ctx, queue, payload, o));
-      return res;
+    return this.transact(async (ops) => {
+      const out: EnqueueOutcome[] = [];
+      for (const { payload, ...o } of items) out.push(await ops.insert(queue, payload, o));
+      return out;
     });
-    this.#ctx.knownQueues.add(queue);
-    this.#announce(out.some((o) => o.kind === 'new') ? [queue] : []);
-    return out;
   }
 
   // ---- claim ---------------------------------------------------------------------------
@@ -147,12 +70,10 @@ export class Queue {
   async claimBatch(queue: string, max: number, options: ClaimOptions = {}): Promise<Claim[]> {
     checkQueueName(queue);
     checkOptions(options, 'claim options');
-    if (!(Number.isSafeInteger(max) && max >= 0)) throw invalidArgument('max', 'must be an integer >= 0', max);
-    if (options.leaseMs !== undefined && !(Number.isFinite(options.leaseMs) && options.leaseMs >= 0)) {
-      throw invalidArgument('leaseMs', 'must be a finite number >= 0', options.leaseMs);
-    }
+    checkInt(max, 'max', 0);
+    if (options.leaseMs !== undefined) checkMs(options.leaseMs, 'leaseMs');
     if (max === 0) return [];
-    return this.store.write((t) => claimJobs(t, this.#ctx, queue, max, this.owner, options.leaseMs));
+    return this.transact((ops) => ops.claim(queue, max, options.leaseMs));
   }
 
   /**
@@ -164,7 +85,7 @@ export class Queue {
     checkQueueName(queue);
     checkOptions(options, 'claim options');
     // A NaN deadline would never be reached: the loop would spin on empty claims forever.
-    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw invalidArgument('timeoutMs', 'must be a finite number >= 0', timeoutMs);
+    checkMs(timeoutMs, 'timeoutMs');
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalidArgument('signal', 'must be an AbortSignal', options.signal);
     const deadline = this.clock.now() + timeoutMs;
     for (;;) {
@@ -191,51 +112,14 @@ export class Queue {
     }
   }
 
-  async nextDueAt(queue: string): Promise<number | undefined> {
-    checkQueueName(queue);
-    return this.store.read((t) => nextDueAt(t, queue), ['jobs']);
-  }
-
-  /**
-   * Runs `body` in one read-write transaction with the queue's primitives bound to it (see
-   * ops.ts), then announces the queues that received ready jobs. Validate inputs first with
-   * `checkEnqueue`/`checkEffects`: a throw inside aborts everything `body` did.
-   */
-  async transact<T>(body: (ops: QueueOps) => Promise<T>, options: { strict?: boolean } = {}): Promise<T> {
-    let touched: Set<string> = new Set();
-    const out = await this.store.write(async (t) => {
-      const ops = new QueueOps(t, this.#ctx, this.owner);
-      const r = await body(ops);
-      touched = ops.touched;
-      return r;
-    }, options);
-    this.#announce([...touched]);
-    return out;
-  }
-
-  /** Validates what `transact` bodies will enqueue. @throws as `enqueue` */
-  checkEnqueue(queue: string, payload: Json, options?: EnqueueOptions): void {
-    checkEnqueue(queue, payload, options, this.config(queue));
-  }
-
-  /** Tells idle claimers (and `on` listeners) that `queue` may have work. */
-  announce(queue: string): void {
-    this.#announce([queue]);
-  }
-
-  /** Reports a cancel request committed by a `transact` body. */
-  announceCancel(jobId: string): void {
-    this.#events.emit({ type: 'cancelRequested', jobId });
-  }
-
   // ---- settle --------------------------------------------------------------------------
 
   /** Acknowledges a claim and applies `effects` with it. @throws `ClaimLost` (nothing applied) */
   async ack(claim: Claim, effects?: SettleEffects, options: { strict?: boolean } = {}): Promise<EnqueueOutcome[]> {
-    this.#checkClaim(claim);
+    checkClaim(claim);
     checkOptions(options, 'ack options');
     this.checkEffects(effects);
-    const out = await this.store.write((t) => settle.ack(t, this.#ctx, claim, effects), options);
+    const out = await this.store.write((t) => settle.ack(t, this.ctx, claim, effects), options);
     this.#afterSettle(claim, effects);
     return out;
   }
@@ -245,36 +129,35 @@ export class Queue {
    * remain, with `effects` dropped; dead-lettered with `effects` applied once they are spent.
    */
   async nack(claim: Claim, error: string, options: { retryAfterMs?: number; effects?: SettleEffects; strict?: boolean } = {}): Promise<NackOutcome> {
-    this.#checkClaim(claim);
-    if (typeof error !== 'string') throw invalidArgument('error', 'must be a string', error);
+    checkClaim(claim);
+    checkString(error, 'error');
     checkOptions(options, 'nack options');
-    if (options.retryAfterMs !== undefined && !(Number.isFinite(options.retryAfterMs) && options.retryAfterMs >= 0)) {
-      throw invalidArgument('retryAfterMs', 'must be a finite number >= 0', options.retryAfterMs);
-    }
+    if (options.retryAfterMs !== undefined) checkMs(options.retryAfterMs, 'retryAfterMs');
     this.checkEffects(options.effects);
-    const out = await this.store.write((t) => settle.nack(t, this.#ctx, claim, error, options.retryAfterMs, options.effects), options);
+    const out = await this.store.write((t) => settle.nack(t, this.ctx, claim, error, options.retryAfterMs, options.effects), options);
     this.#afterSettle(claim, out.kind === 'deadLettered' ? options.effects : undefined);
     return out;
   }
 
   /** Dead-letters a claim now (attempts unchanged). @throws `ClaimLost` */
   async deadLetter(claim: Claim, reason: string, effects?: SettleEffects, options: { strict?: boolean } = {}): Promise<EnqueueOutcome[]> {
-    this.#checkClaim(claim);
-    if (typeof reason !== 'string') throw invalidArgument('reason', 'must be a string', reason);
+    checkClaim(claim);
+    checkString(reason, 'reason');
     checkOptions(options, 'deadLetter options');
     this.checkEffects(effects);
-    const out = await this.store.write((t) => settle.deadLetter(t, this.#ctx, claim, reason, effects), options);
+    const out = await this.store.write((t) => settle.deadLetter(t, this.ctx, claim, reason, effects), options);
     this.#afterSettle(claim, effects);
     return out;
   }
 
+  // ---- cancel, wake, lease -------------------------------------------------------------
+
   /** Removes a waiting job (with `effects`), or records a cancel request on a claimed one. */
   async cancel(jobId: string, effects?: SettleEffects): Promise<CancelOutcome> {
-    if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
+    checkString(jobId, 'jobId');
     this.checkEffects(effects);
-    const out = await this.store.write((t) => settle.cancel(t, this.#ctx, jobId, effects), { strict: true });
-    if (out.kind === 'requested') this.#events.emit({ type: 'cancelRequested', jobId });
-    if (out.kind === 'removed') this.#announce(effects?.enqueue?.map((f) => f.queue) ?? []);
+    const out = await this.transact((ops) => ops.cancel(jobId, effects), { strict: true });
+    if (out.kind === 'requested') this.announceCancel(jobId);
     return out;
   }
 
@@ -283,63 +166,32 @@ export class Queue {
    * `maxPayloadBytes`). @throws `InvalidPayload`, `PayloadTooLarge`
    */
   async wakeScheduled(jobId: string, payload?: Json): Promise<WakeOutcome> {
-    if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
+    checkString(jobId, 'jobId');
     if (payload !== undefined) checkJson(payload, 'wake payload');
-    const out = await this.store.write((t) => settle.wakeScheduled(t, this.#ctx, jobId, payload));
-    if (out === 'woken') {
-      const job = await this.getJob(jobId);
-      if (job) this.#announce([job.queue]);
-    }
-    return out;
+    return this.transact((ops) => ops.wake(jobId, payload));
   }
 
   /** Extends the lease to at least `ms` from now plus a settle margin; never shortens it. @throws `ClaimLost` */
   async ensureLease(claim: Claim, ms: number): Promise<number> {
-    this.#checkClaim(claim);
-    if (!(Number.isFinite(ms) && ms >= 0)) throw invalidArgument('ms', 'must be a finite number >= 0', ms);
-    return this.store.write((t) => settle.ensureLease(t, this.#ctx, claim, ms));
+    checkClaim(claim);
+    checkMs(ms, 'ms');
+    return this.transact((ops) => ops.ensureLease(claim, ms));
   }
 
-  /** Sets the lease to `ms` from now. @throws `ClaimLost` */
+  /** Sets the lease to `ms` from now (it may shorten it). @throws `ClaimLost` */
   async renewLease(claim: Claim, ms: number): Promise<number> {
-    this.#checkClaim(claim);
-    if (!(Number.isFinite(ms) && ms >= 0)) throw invalidArgument('ms', 'must be a finite number >= 0', ms);
-    return this.store.write((t) => settle.renewLease(t, this.#ctx, claim, ms));
+    checkClaim(claim);
+    checkMs(ms, 'ms');
+    return this.transact(async (ops) => {
+      const job = await settle.fence(ops.t, claim);
+      job.leaseUntil = ops.now() + ms;
+      ops.t.put('jobs', job);
+      return job.leaseUntil;
+    });
   }
 
   async leaseExpiry(jobId: string): Promise<number | undefined> {
     return (await this.getJob(jobId))?.leaseUntil;
-  }
-
-  // ---- recovery and retention ----------------------------------------------------------
-
-  /** Returns expired claims to pending (or dead at their attempt limit). */
-  async reap(): Promise<RecoveryOutcome> {
-    const out = await this.store.write((t) => reapExpired(t, this.#ctx));
-    this.#announceRecovered(out);
-    return out;
-  }
-
-  /**
-   * Recovers the claims of owners that are gone. `isAlive` may be asynchronous (a Web Locks
-   * query); it is asked outside any transaction, then the recovery re-checks each claim inside one.
-   */
-  async recoverClaims(isAlive: (owner: string | null) => boolean | Promise<boolean>, options: { queue?: string } = {}): Promise<RecoveryOutcome> {
-    if (typeof isAlive !== 'function') throw invalidArgument('isAlive', 'must be a function', isAlive);
-    checkOptions(options, 'recoverClaims options');
-    if (options.queue !== undefined) checkQueueName(options.queue);
-    const owners = await this.store.read((t) => claimOwners(t), ['jobs']);
-    const dead = new Set<string | null>();
-    for (const o of owners) if (!(await isAlive(o))) dead.add(o);
-    if (dead.size === 0) return { requeued: [], deadLettered: [], skipped: 0 };
-    const out = await this.store.write((t) => recoverOwners(t, this.#ctx, (o) => dead.has(o), options.queue));
-    this.#announceRecovered(out);
-    return out;
-  }
-
-  /** Deletes done and dead jobs past their retention. @returns how many */
-  async sweep(): Promise<number> {
-    return this.store.write((t) => sweepRetention(t, this.#ctx));
   }
 
   // ---- inspection ----------------------------------------------------------------------
@@ -350,30 +202,12 @@ export class Queue {
   }
 
   async getJob(jobId: string): Promise<JobRecord | undefined> {
-    if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
+    checkString(jobId, 'jobId');
     return this.store.read((t) => t.get<JobRecord>('jobs', jobId), ['jobs']);
   }
 
-  async deadJobs(queue: string, options: { after?: string; limit?: number } = {}): Promise<JobRecord[]> {
-    checkQueueName(queue);
-    checkOptions(options, 'deadJobs options');
-    if (options.after !== undefined && typeof options.after !== 'string') throw invalidArgument('after', 'must be a job id', options.after);
-    const limit = options.limit ?? 100;
-    if (!(Number.isSafeInteger(limit) && limit >= 0)) throw invalidArgument('limit', 'must be an integer >= 0', limit);
-    return this.store.read((t) => deadJobs(t, queue, options.after, limit), ['jobs']);
-  }
-
-  /** @throws `JobNotFound`, `InvalidState` */
-  async requeueDead(jobId: string, check?: (t: Tx, job: JobRecord) => Promise<void> | void): Promise<void> {
-    if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
-    if (check !== undefined && typeof check !== 'function') throw invalidArgument('check', 'must be a function', check);
-    await this.store.write((t) => requeueDead(t, this.#ctx, jobId, check), { strict: true });
-    const job = await this.getJob(jobId);
-    if (job) this.#announce([job.queue]);
-  }
-
   async history(jobId: string): Promise<JobAttemptRecord[]> {
-    if (typeof jobId !== 'string') throw invalidArgument('jobId', 'must be a string', jobId);
+    checkString(jobId, 'jobId');
     return this.store.read((t) => history(t, jobId), ['attempts']);
   }
 
@@ -383,14 +217,12 @@ export class Queue {
 
   // ---- KV ------------------------------------------------------------------------------
 
-  readonly kv = {
-    get: async (key: string): Promise<Json | undefined> => {
-      checkKvKey(key);
-      return this.store.read((t) => kvGet(t, key), ['kv']);
-    },
+  /** The app KV: `QueueCore`'s reads, plus writes and compare-and-set. */
+  override readonly kv = {
+    ...kvReads(this.store),
     put: async (key: string, value: Json): Promise<void> => {
       checkKvKey(key); // before `{ [key]: value }` turns a number or an object into a string
-      checkKvWrites({ [key]: value }, this.#defaults.maxPayloadBytes);
+      checkKvWrites({ [key]: value }, this.defaults.maxPayloadBytes);
       await this.store.write(async (t) => t.put('kv', { key, value }));
     },
     delete: async (key: string): Promise<void> => {
@@ -404,30 +236,14 @@ export class Queue {
     },
     comparePut: async (key: string, expected: Json | undefined, value: Json): Promise<boolean> => {
       checkKvKey(key);
-      checkKvWrites({ [key]: value }, this.#defaults.maxPayloadBytes);
+      checkKvWrites({ [key]: value }, this.defaults.maxPayloadBytes);
       if (expected !== undefined) checkJson(expected, 'expected value');
       return this.store.write((t) => kvComparePut(t, key, expected, value));
-    },
-    scan: async (prefix: string, options: { after?: string; limit?: number } = {}): Promise<KvPage> => {
-      if (typeof prefix !== 'string') throw invalidArgument('prefix', 'must be a string', prefix);
-      checkOptions(options, 'scan options');
-      if (options.after !== undefined && typeof options.after !== 'string') throw invalidArgument('after', 'must be a key', options.after);
-      const limit = options.limit ?? 100;
-      if (!(Number.isSafeInteger(limit) && limit >= 0)) throw invalidArgument('limit', 'must be an integer >= 0', limit);
-      return this.store.read((t) => kvScan(t, prefix, options.after, limit), ['kv']);
     },
   };
 
   close(): void {
     this.store.close();
-  }
-
-  // ---- internals -----------------------------------------------------------------------
-
-  #checkClaim(claim: Claim): void {
-    if (typeof claim !== 'object' || claim === null || typeof claim.token !== 'string' || typeof claim.job?.id !== 'string') {
-      throw invalidArgument('claim', 'must be a claim returned by claim()', claim);
-    }
   }
 
   /** Validates effects before the transaction, so a bad follow-up never aborts a batch. */
@@ -440,38 +256,18 @@ export class Queue {
       const { queue, payload, ...o } = f;
       checkEnqueue(queue, payload, o, this.config(queue));
     }
-    if (effects.kvPut !== undefined) checkKvWrites(effects.kvPut, this.#defaults.maxPayloadBytes);
+    if (effects.kvPut !== undefined) checkKvWrites(effects.kvPut, this.defaults.maxPayloadBytes);
     if (effects.kvDelete !== undefined) {
       if (!Array.isArray(effects.kvDelete)) throw invalidArgument('effects.kvDelete', 'must be an array of keys', effects.kvDelete);
       effects.kvDelete.forEach(checkKvKey);
     }
-    if (effects.apply !== undefined && typeof effects.apply !== 'function') {
-      throw new WorkflowError('InvalidArgument', 'effects.apply must be a function', { value: describe(effects.apply) });
-    }
+    if (effects.apply !== undefined) checkFunction(effects.apply, 'effects.apply');
   }
+
+  // ---- internals -----------------------------------------------------------------------
 
   #afterSettle(claim: Claim, effects: SettleEffects | undefined): void {
-    this.#events.emit({ type: 'settled', jobId: claim.job.id });
-    this.#announce(effects?.enqueue?.map((f) => f.queue) ?? []);
-  }
-
-  #announceRecovered(out: RecoveryOutcome): void {
-    // A dead-letter may have enqueued follow-ups through `onAutoDeadLetter`.
-    if (out.requeued.length > 0 || out.deadLettered.length > 0) this.#events.emit({ type: 'enqueued', queue: '*', runAt: this.clock.now() });
-  }
-
-  #announce(queues: readonly string[]): void {
-    const now = this.clock.now();
-    for (const q of new Set(queues)) {
-      this.#ctx.knownQueues.add(q);
-      this.#events.emit({ type: 'enqueued', queue: q, runAt: now });
-    }
-  }
-}
-
-/** Option bags (and batch items, follow-ups) are objects or absent. @throws `InvalidArgument` */
-function checkOptions(options: unknown, what: string): void {
-  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-    throw invalidArgument(what, 'must be an object', options);
+    this.events.emit({ type: 'settled', jobId: claim.job.id });
+    this.announceQueues(effects?.enqueue?.map((f) => f.queue) ?? []);
   }
 }

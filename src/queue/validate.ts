@@ -1,12 +1,13 @@
 /**
- * Input validation for enqueues, done once before any transaction starts, so that bad input
- * is rejected with a named error and never reaches the database.
+ * Input validation for enqueues, KV writes and claims, done once before any transaction starts,
+ * so that bad input is rejected with a named error and never reaches the database.
  */
+import { checkInt, checkMs, checkOptions } from '../core/check.ts';
 import { WorkflowError, describe, invalidArgument } from '../core/errors.ts';
 import { idProblem } from '../core/ids.ts';
-import { checkJson } from '../core/json.ts';
+import { checkJson, type Json } from '../core/json.ts';
 import { checkQueueName } from './context.ts';
-import type { EnqueueOptions, QueueConfig } from './types.ts';
+import type { Claim, EnqueueOptions, QueueConfig } from './types.ts';
 
 export const MAX_DEDUP_KEY_LENGTH = 512;
 export const MAX_HEADERS_BYTES = 16 * 1024;
@@ -16,7 +17,7 @@ export function checkEnqueue(queue: unknown, payload: unknown, options: unknown,
   checkQueueName(queue);
   checkJson(payload, 'payload', config.maxPayloadBytes);
   if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArgument('enqueue options', 'must be an object', options);
+  checkOptions(options, 'enqueue options');
   const o = options as EnqueueOptions;
   if (o.id !== undefined) {
     const problem = idProblem(o.id);
@@ -28,9 +29,9 @@ export function checkEnqueue(queue: unknown, payload: unknown, options: unknown,
   }
   if (o.runAt !== undefined && o.delayMs !== undefined) throw invalidArgument('runAt/delayMs', 'are exclusive: give one');
   if (o.runAt !== undefined && !Number.isFinite(o.runAt)) throw invalidArgument('runAt', 'must be a finite number of ms', o.runAt);
-  if (o.delayMs !== undefined && !(Number.isFinite(o.delayMs) && o.delayMs >= 0)) throw invalidArgument('delayMs', 'must be a finite number >= 0', o.delayMs);
-  if (o.priority !== undefined && !(Number.isSafeInteger(o.priority))) throw invalidArgument('priority', 'must be an integer', o.priority);
-  if (o.maxAttempts !== undefined && !(Number.isSafeInteger(o.maxAttempts) && o.maxAttempts >= 1)) throw invalidArgument('maxAttempts', 'must be an integer >= 1', o.maxAttempts);
+  if (o.delayMs !== undefined) checkMs(o.delayMs, 'delayMs');
+  if (o.priority !== undefined) checkInt(o.priority, 'priority');
+  if (o.maxAttempts !== undefined) checkInt(o.maxAttempts, 'maxAttempts', 1);
   if (o.runId !== undefined && idProblem(o.runId)) throw new WorkflowError('InvalidRunId', `run id ${idProblem(o.runId)}`, { runId: describe(o.runId) });
   if (o.kvPut !== undefined) checkKvWrites(o.kvPut, config.maxPayloadBytes);
 }
@@ -53,10 +54,24 @@ export function checkKvKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0 || key.length > 1024) throw invalidArgument('KV key', 'must be a string of 1 to 1024 characters', key);
 }
 
-export function checkKvWrites(writes: unknown, maxBytes: number): void {
-  if (typeof writes !== 'object' || writes === null || Array.isArray(writes)) throw invalidArgument('kv writes', 'must be an object of key -> JSON value', writes);
+/** KV writes: an object of key -> JSON value; `checkKey` may add rules for keys (the runtime's reserved prefix). */
+export function checkKvWrites(writes: unknown, maxBytes: number, what = 'kv writes', checkKey: (key: string) => void = checkKvKey): void {
+  if (typeof writes !== 'object' || writes === null || Array.isArray(writes)) throw invalidArgument(what, 'must be an object of key -> JSON value', writes);
   for (const [k, v] of Object.entries(writes)) {
-    checkKvKey(k);
-    checkJson(v, `KV value of ${JSON.stringify(k)}`, maxBytes);
+    checkKey(k);
+    checkKvValue(k, v, maxBytes);
+  }
+}
+
+/** A KV value: JSON of at most `maxBytes`. @throws `InvalidPayload`, `PayloadTooLarge` */
+export function checkKvValue(key: string, value: unknown, maxBytes: number): asserts value is Json {
+  checkJson(value, `KV value of ${JSON.stringify(key)}`, maxBytes);
+}
+
+/** A claim as `claim()` returned it (the settlement then fences it against the stored job). */
+export function checkClaim(claim: unknown): asserts claim is Claim {
+  const c = claim as Partial<Claim> | null;
+  if (typeof c !== 'object' || c === null || typeof c.token !== 'string' || typeof c.job?.id !== 'string') {
+    throw invalidArgument('claim', 'must be a claim returned by claim()', claim);
   }
 }

@@ -2,12 +2,12 @@
 import type { Clock } from '../core/clock.ts';
 import type { Emitter } from '../core/emitter.ts';
 import type { RunEvent, RunStatus } from '../core/types.ts';
-import type { Queue } from '../queue/queue.ts';
+import type { QueueCore } from '../queue/queue-core.ts';
 import type { Store } from '../store/store.ts';
 import type { ResolvedOptions } from './options.ts';
 
 export interface RuntimeContext {
-  readonly queue: Queue;
+  readonly queue: QueueCore;
   readonly store: Store;
   readonly clock: Clock;
   readonly options: ResolvedOptions;

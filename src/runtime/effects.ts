@@ -6,10 +6,10 @@
  */
 import { WorkflowError } from '../core/errors.ts';
 import type { Json } from '../core/json.ts';
-import { checkEnqueue } from '../queue/validate.ts';
+import { checkEnqueue, checkKvValue } from '../queue/validate.ts';
 import type { FollowUp, QueueConfig, SettleEffects } from '../queue/types.ts';
 import type { Effects, TerminalEffects } from './types.ts';
-import { checkKvValue, checkUserKvKey } from './validate.ts';
+import { checkUserKvKey } from './validate.ts';
 
 export class StagedEffects implements Effects {
   readonly puts = new Map<string, Json>();

@@ -50,10 +50,6 @@ export class Executor {
     return this.#loop !== undefined && !this.#stopping;
   }
 
-  get inFlight(): number {
-    return this.#inFlight.size;
-  }
-
   /** Recovers abandoned claims, then starts the loop. */
   async start(): Promise<void> {
     if (this.#loop) return;
@@ -158,7 +154,7 @@ export class Executor {
     if (runId === undefined || idProblem(runId) || stepText === undefined || !/^\d{1,9}$/.test(stepText)) {
       // M-11: a step job this runtime cannot read is dead-lettered without calling a runner.
       const bad = runId === undefined || idProblem(runId) ? HEADER.runId : HEADER.step;
-      await this.#ctx.queue.deadLetter(claim, `malformed step job: header ${bad} is missing or invalid`).catch(ignoreClaimLost);
+      await this.#ctx.queue.transact((ops) => ops.deadLetter(claim, `malformed step job: header ${bad} is missing or invalid`)).catch(ignoreClaimLost);
       return;
     }
     const stepNumber = Number(stepText);

@@ -1,4 +1,5 @@
 /** Read-side queries, all answered from stored state (DECISION 2): status, list, history, dead jobs. */
+import { checkString } from '../core/check.ts';
 import { invalidArgument } from '../core/errors.ts';
 import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunState, RunStatus } from '../core/types.ts';
 import type { JobRecord } from '../store/db.ts';
@@ -32,7 +33,7 @@ export async function list(ctx: RuntimeContext, query: ListQuery = {}): Promise<
   if (!(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000)) throw invalidArgument('limit', 'must be an integer from 1 to 1000', limit);
   const states = query.state === undefined ? undefined : new Set(Array.isArray(query.state) ? query.state : [query.state]);
   for (const s of states ?? []) if (!RUN_STATES.includes(s)) throw invalidArgument('state', `must be one of ${RUN_STATES.join(', ')}`, s);
-  if (query.workflow !== undefined && typeof query.workflow !== 'string') throw invalidArgument('workflow', 'must be a string', query.workflow);
+  if (query.workflow !== undefined) checkString(query.workflow, 'workflow');
   let after: [number, string] | undefined;
   if (query.cursor !== undefined) {
     const m = typeof query.cursor === 'string' ? /^(\d+):([A-Za-z0-9_-]{1,128})$/.exec(query.cursor) : null;

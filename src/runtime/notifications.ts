@@ -17,7 +17,8 @@ export async function processNotification(ctx: RuntimeContext, claim: Claim): Pr
   const hook = ctx.options.hooks.find((h) => h.name === name);
   const outcome = parseOutcome(claim.job.payload);
   if (!hook || !outcome) {
-    await ctx.queue.deadLetter(claim, !hook ? `no terminal hook named ${JSON.stringify(name)} is registered` : 'the notification payload is not a run outcome');
+    const reason = !hook ? `no terminal hook named ${JSON.stringify(name)} is registered` : 'the notification payload is not a run outcome';
+    await ctx.queue.transact((ops) => ops.deadLetter(claim, reason));
     return;
   }
   const effects = new StagedTerminalEffects(ctx.options.maxPayloadBytes, (q) => ctx.queue.config(q));
@@ -26,12 +27,15 @@ export async function processNotification(ctx: RuntimeContext, claim: Claim): Pr
   } catch (e) {
     effects.seal();
     const se = StepError.from(e);
-    if (se.kind === 'permanent') await ctx.queue.deadLetter(claim, se.message);
-    else await ctx.queue.nack(claim, se.message || messageOf(e), se.retryAfterMs !== undefined ? { retryAfterMs: se.retryAfterMs } : {});
+    await ctx.queue.transact(async (ops) => {
+      if (se.kind === 'permanent') await ops.deadLetter(claim, se.message);
+      else await ops.nack(claim, se.message || messageOf(e), se.retryAfterMs);
+    });
     return;
   }
   effects.seal();
-  await ctx.queue.ack(claim, effects.toSettle());
+  // The effects were checked as they were staged (effects.ts).
+  await ctx.queue.transact((ops) => ops.ack(claim, effects.toSettle()));
 }
 
 /** A stored outcome, checked field by field (a foreign or corrupt job must not reach a hook). */

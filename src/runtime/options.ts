@@ -1,5 +1,6 @@
 /** Runtime configuration: defaults and validation, done once at `Runtime.open`. */
 import type { Clock } from '../core/clock.ts';
+import { checkInt, checkMs } from '../core/check.ts';
 import { invalidArgument } from '../core/errors.ts';
 import { idProblem } from '../core/ids.ts';
 import { retryPolicy, type RetryPolicy } from '../core/retry.ts';
@@ -76,12 +77,12 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
   }
   const positiveInt = (v: unknown, what: string, d: number): number => {
     if (v === undefined) return d;
-    if (!(typeof v === 'number' && Number.isSafeInteger(v) && v >= 1)) throw invalidArgument(what, 'must be an integer >= 1', v);
+    checkInt(v, what, 1);
     return v;
   };
   const ms = (v: unknown, what: string, d: number, min = 0): number => {
     if (v === undefined) return d;
-    if (!(typeof v === 'number' && Number.isFinite(v) && v >= min)) throw invalidArgument(what, `must be a finite number of ms >= ${min}`, v);
+    checkMs(v, what, min);
     return v;
   };
   if (o.memoRetentionMs !== undefined) ms(o.memoRetentionMs, 'memoRetentionMs', 0, 1);

@@ -5,7 +5,7 @@
  * commits between the runner's return and this settlement is not missed), except that a
  * runner-issued cancel keeps its own reason (F-07).
  */
-import { WorkflowError, isWorkflowError } from '../core/errors.ts';
+import { isWorkflowError } from '../core/errors.ts';
 import type { JobRecord } from '../store/db.ts';
 import { checkJson, type Json } from '../core/json.ts';
 import { StepError, type StepOutcome } from '../core/outcome.ts';
@@ -181,16 +181,6 @@ export async function settleSteps(ctx: RuntimeContext, items: readonly SettleIte
   return out;
 }
 
-/**
- * Settles one delivery (see `settleSteps`).
- * @throws `ClaimLost` when the claim was lost (nothing applied, nothing claimed)
- */
-export async function settleStep(ctx: RuntimeContext, d: Delivery, v: Verdict, claimNext = 0): Promise<{ result: SettleResult; claims: ClaimedStep[] }> {
-  const [r] = await settleSteps(ctx, [{ d, v, claimNext }]);
-  if (!r!.ok) throw r!.error;
-  return r!;
-}
-
 /** A claim with its run record as read (or written) in the claiming transaction (undefined for notifications). */
 export interface ClaimedStep {
   claim: Claim;
@@ -325,8 +315,8 @@ async function advance(
     if (ev.waiter && ev.waiter.runId !== run.runId) {
       const holder = await ops.getJob(ev.waiter.jobId);
       if (holder?.state === 'scheduled') {
-        // One waiter per key (J-07): this run fails, the other keeps waiting.
-        const message = new WorkflowError('EventWaiterExists', `a waiter is already registered for event key ${JSON.stringify(outcome.key)}`).message;
+        // One waiter per key (J-07, `EventWaiterExists`): this run fails with that message, the other keeps waiting.
+        const message = `a waiter is already registered for event key ${JSON.stringify(outcome.key)}`;
         await ops.deadLetter(d.claim, message, {
           apply: async () => {
             addHistory(t, run, { ...entry, outcome: 'deadLettered', error: message });

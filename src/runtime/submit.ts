@@ -8,6 +8,7 @@
 import { WorkflowError } from '../core/errors.ts';
 import { hashJson, type Json } from '../core/json.ts';
 import { Priority } from '../queue/types.ts';
+import { checkHeaders } from '../queue/validate.ts';
 import type { RunSpec, SubmitOutcome } from '../core/types.ts';
 import type { RuntimeContext } from './context.ts';
 import { HEADER, type RunRecord } from './records.ts';
@@ -21,7 +22,8 @@ export async function submit(ctx: RuntimeContext, spec: RunSpec): Promise<Submit
   const priority = spec.priority ?? Priority.NORMAL;
   const maxAttempts = spec.maxAttempts ?? ctx.options.retry.maxAttempts;
   const jobHeaders = { ...headers, [HEADER.runId]: runId, [HEADER.step]: '0', [HEADER.workflow]: spec.workflow };
-  ctx.queue.checkEnqueue(ctx.options.queueName, spec.input, { headers: jobHeaders });
+  // The input was checked above; the reserved headers still count towards the headers' size limit.
+  checkHeaders(jobHeaders);
 
   const out = await ctx.queue.transact(async (ops) => {
     const existing = await ops.t.get<RunRecord>('runs', runId);

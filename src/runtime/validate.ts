@@ -2,11 +2,12 @@
  * Validation of what callers hand the runtime, before any transaction: a bad input gets a
  * named error and nothing is written.
  */
+import { checkInt, checkString } from '../core/check.ts';
 import { WorkflowError, describe, invalidArgument } from '../core/errors.ts';
 import { idProblem } from '../core/ids.ts';
-import { checkJson, type Json } from '../core/json.ts';
+import { checkJson } from '../core/json.ts';
 import type { RunSpec } from '../core/types.ts';
-import { checkHeaders, checkKvKey } from '../queue/validate.ts';
+import { checkHeaders, checkKvKey, checkKvWrites } from '../queue/validate.ts';
 import type { ResolvedOptions } from './options.ts';
 import { RESERVED_HEADER_PREFIX, RESERVED_KV_PREFIX } from './records.ts';
 
@@ -29,15 +30,11 @@ export function checkUserKvKey(key: unknown): asserts key is string {
   if (key.startsWith(RESERVED_KV_PREFIX)) throw new WorkflowError('ReservedKvKey', `KV key ${JSON.stringify(key)} uses the reserved prefix "workflow/"`, { key });
 }
 
-export function checkKvValue(key: string, value: unknown, maxBytes: number): asserts value is Json {
-  checkJson(value, `KV value of ${JSON.stringify(key)}`, maxBytes);
-}
-
 /** @throws `InvalidArgument`, `UnknownWorkflow`, `InvalidRunId`, `InvalidPayload`, `PayloadTooLarge`, `ReservedHeader`, `ReservedKvKey` */
 export function checkRunSpec(spec: unknown, o: ResolvedOptions): asserts spec is RunSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw invalidArgument('run spec', 'must be an object { workflow, input, … }', spec);
   const s = spec as Partial<RunSpec>;
-  if (typeof s.workflow !== 'string') throw invalidArgument('workflow', 'must be a string', s.workflow);
+  checkString(s.workflow, 'workflow');
   if (!Object.hasOwn(o.workflows, s.workflow)) {
     throw new WorkflowError('UnknownWorkflow', `no workflow named ${JSON.stringify(s.workflow)} is registered`, { workflow: s.workflow.slice(0, 200) });
   }
@@ -45,15 +42,9 @@ export function checkRunSpec(spec: unknown, o: ResolvedOptions): asserts spec is
   if (s.runId !== undefined) checkRunId(s.runId);
   checkJson(s.input, 'input', o.maxPayloadBytes);
   if (s.headers !== undefined) checkUserHeaders(s.headers);
-  if (s.priority !== undefined && !Number.isSafeInteger(s.priority)) throw invalidArgument('priority', 'must be an integer', s.priority);
-  if (s.maxAttempts !== undefined && !(Number.isSafeInteger(s.maxAttempts) && s.maxAttempts >= 1)) throw invalidArgument('maxAttempts', 'must be an integer >= 1', s.maxAttempts);
-  if (s.kvWrites !== undefined) {
-    if (typeof s.kvWrites !== 'object' || s.kvWrites === null || Array.isArray(s.kvWrites)) throw invalidArgument('kvWrites', 'must be an object of key -> JSON value', s.kvWrites);
-    for (const [k, v] of Object.entries(s.kvWrites)) {
-      checkUserKvKey(k);
-      checkKvValue(k, v, o.maxPayloadBytes);
-    }
-  }
+  if (s.priority !== undefined) checkInt(s.priority, 'priority');
+  if (s.maxAttempts !== undefined) checkInt(s.maxAttempts, 'maxAttempts', 1);
+  if (s.kvWrites !== undefined) checkKvWrites(s.kvWrites, o.maxPayloadBytes, 'kvWrites', checkUserKvKey);
   for (const k of Object.keys(s)) {
     if (!['workflow', 'input', 'runId', 'headers', 'priority', 'maxAttempts', 'kvWrites'].includes(k)) throw invalidArgument(`run spec field ${JSON.stringify(k)}`, 'is unknown');
   }

@@ -1,0 +1,344 @@
+/**
+ * `RuntimeCore`: taquba-workflow's semantics on the IndexedDB queue. Any instance (SharedWorker,
+ * per-tab worker, a Node test) can submit, read, cancel and send events against the database;
+ * only a started one (the holder of the executor role) claims and runs steps.
+ *
+ * Lifecycle: `open` (database, validation) → `start` (recover abandoned claims, execute, sweep)
+ * → `stop({ drain })` → `close`.
+ *
+ * This is all a worker host needs, on a `QueueCore`; `Runtime` (runtime.ts, the public class)
+ * adds the full `Queue` and maintenance calls for tests and devtools. Class methods are never
+ * tree-shaken, so the split is what keeps those out of the worker bundle (issue #6).
+ */
+import { type Clock, systemClock } from '../core/clock.ts';
+import { Emitter } from '../core/emitter.ts';
+import { checkFunction, checkMs } from '../core/check.ts';
+import { WorkflowError, invalidArgument } from '../core/errors.ts';
+import { randomToken } from '../core/ids.ts';
+import type { Json } from '../core/json.ts';
+import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunEvent, RunOutcome, RunSpec, RunStatus, SubmitOutcome } from '../core/types.ts';
+import { isTerminal } from '../core/types.ts';
+import type { KvPage } from '../queue/kv.ts';
+import type { QueueOps } from '../queue/ops.ts';
+import { QueueCore, type QueueOptions } from '../queue/queue-core.ts';
+import { Store } from '../store/store.ts';
+import type { JobRecord } from '../store/db.ts';
+import { cancelRun } from './cancel.ts';
+import type { RuntimeContext } from './context.ts';
+import { clearEvent, sendEvent } from './events.ts';
+import { Executor } from './executor.ts';
+import { deadJobs, history, list, status } from './inspect.ts';
+import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.ts';
+import { HEADER, toOutcome, type RunRecord } from './records.ts';
+import { submit } from './submit.ts';
+import { runSweeper } from './sweeper.ts';
+import { addHistory, endRun } from './terminal.ts';
+import { checkRunId } from './validate.ts';
+
+export class RuntimeCore {
+  readonly #ctx: RuntimeContext;
+  readonly #executor: Executor;
+  readonly #events = new Emitter<RunEvent>();
+  /** Runs ended by the queue itself (recovery, lease expiry), published once that commit is done. */
+  readonly #autoEnded = new Set<string>();
+  #sweeper: AbortController | undefined;
+  #closed = false;
+
+  protected constructor(queue: QueueCore, options: ResolvedOptions) {
+    const events = this.#events;
+    this.#ctx = {
+      queue,
+      store: queue.store,
+      clock: queue.clock,
+      options,
+      events,
+      publish: (ids) => this.#publish(ids),
+      listening: () => events.size > 0,
+      emitStatus: (status) => events.emit({ type: 'status', status }),
+    };
+    this.#executor = new Executor(this.#ctx);
+  }
+
+  /**
+   * Opens (creating or upgrading) the database and validates the options. Nothing runs until `start`.
+   * @throws WorkflowError `InvalidArgument` for bad options, `StoreError`/`StoreClosed` for storage trouble
+   */
+  static async open(options: RuntimeOptions): Promise<RuntimeCore> {
+    return openRuntime(options, (store, o) => new QueueCore(store, o), (queue, resolved) => new RuntimeCore(queue, resolved));
+  }
+
+  /** The clock every timestamp of this runtime comes from. */
+  get clock(): Clock {
+    return this.#ctx.clock;
+  }
+
+  /** The underlying queue. */
+  get queue(): QueueCore {
+    return this.#ctx.queue;
+  }
+
+  /** This instance's claim owner id. */
+  get owner(): string {
+    return this.#ctx.queue.owner;
+  }
+
+  get isRunning(): boolean {
+    return this.#executor.running;
+  }
+
+  /** Begins executing: recovers abandoned claims, then claims and runs steps; starts the sweeper. */
+  async start(): Promise<void> {
+    this.#checkOpen();
+    if (this.#executor.running) return;
+    await this.#executor.start();
+    this.#flushAutoEnded();
+    if (!this.#sweeper) {
+      const ac = (this.#sweeper = new AbortController());
+      void runSweeper(this.#ctx, ac.signal, (e) => (this.#executor.lastError = e));
+    }
+  }
+
+  /**
+   * Stops claiming. `drain: true` (default) waits for the steps in flight to settle;
+   * `drain: false` returns at once and aborts nothing: steps still running settle if they can,
+   * and are redelivered by whoever executes next if not.
+   */
+  async stop(options: { drain?: boolean } = {}): Promise<void> {
+    this.#sweeper?.abort();
+    this.#sweeper = undefined;
+    await this.#executor.stop(options.drain ?? true);
+  }
+
+  /** Stops (draining) and closes the database. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.stop({ drain: true });
+    this.#closed = true;
+    this.#ctx.store.close();
+  }
+
+  /** Starts a run; idempotent on (runId, input). @throws `UnknownWorkflow`, `InvalidRunId`, `InputMismatch`, `ReservedHeader`, `ReservedKvKey`, `InvalidPayload`, `PayloadTooLarge`, `QuotaExceeded` */
+  submit(spec: RunSpec): Promise<SubmitOutcome> {
+    return this.#guard(() => submit(this.#ctx, spec));
+  }
+
+  /** Cancels an active run. @returns false for unknown, finished or already-cancelling runs */
+  async cancel(runId: string): Promise<boolean> {
+    return this.#guard(async () => {
+      const out = await cancelRun(this.#ctx, runId);
+      if (out.cancelled && out.running) this.#executor.abortRun(runId);
+      return out.cancelled;
+    });
+  }
+
+  status(runId: string): Promise<RunStatus | undefined> {
+    return this.#guard(() => status(this.#ctx, runId));
+  }
+
+  list(query?: ListQuery): Promise<ListOutcome> {
+    return this.#guard(() => list(this.#ctx, query));
+  }
+
+  /**
+   * Resolves with the outcome once the run has ended (at once for an ended run still kept).
+   * @throws `RunNotFound`, `Timeout` after `timeoutMs` on the runtime clock
+   */
+  async wait(runId: string, options: { timeoutMs?: number } = {}): Promise<RunOutcome> {
+    checkRunId(runId);
+    if (typeof options !== 'object' || options === null) throw invalidArgument('wait options', 'must be an object { timeoutMs? }', options);
+    const { clock, options: o } = this.#ctx;
+    if (options.timeoutMs !== undefined) checkMs(options.timeoutMs, 'timeoutMs');
+    const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs;
+    for (;;) {
+      const wake = new AbortController();
+      const off = this.#events.on((e) => {
+        if (e.type === 'status' && e.status.runId === runId && isTerminal(e.status.state)) wake.abort();
+      });
+      try {
+        const run = await this.#guard(() => this.#ctx.store.read((t) => t.get<RunRecord>('runs', runId), ['runs']));
+        if (!run) throw new WorkflowError('RunNotFound', `no run ${runId}`, { runId });
+        const outcome = toOutcome(run);
+        if (outcome) return outcome;
+        const now = clock.now();
+        if (now >= deadline) throw new WorkflowError('Timeout', `run ${runId} did not end within ${options.timeoutMs} ms`, { runId });
+        // Poll too: another instance may end the run without telling this one.
+        await clock.sleep(Math.min(deadline - now, o.pollIntervalMs), wake.signal).catch(() => undefined);
+      } finally {
+        off();
+      }
+    }
+  }
+
+  sendEvent(key: string, payload: Json): Promise<'delivered' | 'buffered'> {
+    return this.#guard(() => sendEvent(this.#ctx, key, payload));
+  }
+
+  clearEvent(key: string): Promise<boolean> {
+    return this.#guard(() => clearEvent(this.#ctx, key));
+  }
+
+  deadJobs(query?: DeadJobsQuery): Promise<DeadJob[]> {
+    return this.#guard(() => deadJobs(this.#ctx, query));
+  }
+
+  /**
+   * Requeues a dead notification job. A dead step job always belongs to a run that ended
+   * with it (DECISION 1), so requeueing one is refused with `RunTerminal` (DECISION 3).
+   * @throws `JobNotFound`, `InvalidState`, `RunTerminal`
+   */
+  requeueDead(jobId: string): Promise<void> {
+    return this.#guard(() =>
+      this.#ctx.queue.requeueDead(jobId, async (t, job) => {
+        if (job.queue !== this.#ctx.options.queueName || job.headers[HEADER.terminal] !== undefined) return;
+        const runId = job.runId ?? job.headers[HEADER.runId];
+        const run = runId !== undefined ? await t.get<RunRecord>('runs', runId) : undefined;
+        if (!run || run.state !== 'active' || run.jobId !== job.id) {
+          throw new WorkflowError('RunTerminal', `the run of job ${jobId} has already ended`, { jobId, runId: runId ?? null });
+        }
+      }),
+    );
+  }
+
+  history(runId: string): Promise<AttemptRecord[]> {
+    return this.#guard(() => history(this.#ctx, runId));
+  }
+
+  /** Live status changes and progress of every run this instance touches. @returns unsubscribe */
+  subscribe(listener: (e: RunEvent) => void): () => void {
+    checkFunction(listener, 'listener');
+    return this.#events.on(listener);
+  }
+
+  /** The app KV that step effects write to (read-only here). */
+  readonly kv = {
+    get: (key: string): Promise<Json | undefined> => this.#guard(() => this.#ctx.queue.kv.get(key)),
+    scan: (prefix: string, options?: { after?: string; limit?: number }): Promise<KvPage> => this.#guard(() => this.#ctx.queue.kv.scan(prefix, options)),
+  };
+
+  // ---- maintenance (tests, devtools) ----------------------------------------------------
+
+  /** What this runtime's parts share: for `Runtime`'s inspection and maintenance calls. */
+  protected get context(): RuntimeContext {
+    return this.#ctx;
+  }
+
+  /** Reaps expired leases and recovers dead owners' claims now. */
+  async recoverNow(): Promise<void> {
+    await this.#ctx.queue.reap();
+    await this.#executor.recover();
+    this.#flushAutoEnded();
+  }
+
+  /** The last storage error the background loops survived, if any. */
+  get lastError(): unknown {
+    return this.#executor.lastError;
+  }
+
+  // ---- internals ---------------------------------------------------------------------
+
+  /**
+   * The run whose current step is `job`, with the attempt the queue took back recorded in its
+   * history; undefined for notification jobs, other queues and runs that moved on.
+   */
+  async #recordRecovered(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<RunRecord | undefined> {
+    if (job.queue !== this.#ctx.options.queueName || job.headers[HEADER.terminal] !== undefined || job.runId === undefined) return undefined;
+    const run = await ops.t.get<RunRecord>('runs', job.runId);
+    if (!run || run.state !== 'active' || run.jobId !== job.id) return undefined;
+    addHistory(ops.t, run, {
+      stepNumber: run.stepNumber,
+      jobId: job.id,
+      attempt: job.attempts,
+      outcome: reason === 'lease expired' ? 'leaseExpired' : 'interrupted',
+      error: reason,
+      memoHits: 0,
+      endedAt: ops.now(),
+    });
+    return run;
+  }
+
+  /** @internal the queue's requeue hook: records the interrupted attempt; not for callers. */
+  async onAutoRequeue(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<void> {
+    const run = await this.#recordRecovered(ops, job, reason);
+    if (!run) return;
+    run.updatedAt = ops.now();
+    ops.t.put('runs', run);
+  }
+
+  /** @internal the queue's dead-letter hook (DECISION 1): ends the run in the same commit; not for callers. */
+  async onAutoDeadLetter(ops: QueueOps, job: Readonly<JobRecord>, reason: string): Promise<void> {
+    const run = await this.#recordRecovered(ops, job, reason);
+    if (!run) return;
+    const cancelled = job.cancelRequested || run.cancelRequested === true;
+    await endRun(ops, this.#ctx, run, cancelled ? { status: 'cancelled', finalStep: run.stepNumber } : { status: 'failed', error: reason, finalStep: run.stepNumber });
+    this.#autoEnded.add(run.runId);
+    queueMicrotask(() => this.#flushAutoEnded());
+  }
+
+  #flushAutoEnded(): void {
+    if (this.#autoEnded.size === 0) return;
+    const ids = [...this.#autoEnded];
+    this.#autoEnded.clear();
+    this.#publish(ids);
+  }
+
+  /** Emits the stored status of these runs to subscribers (reads only when someone listens). */
+  #publish(ids: Iterable<string>): void {
+    if (this.#events.size === 0) return;
+    for (const id of new Set(ids)) {
+      void status(this.#ctx, id)
+        .then((s) => {
+          if (s) this.#events.emit({ type: 'status', status: s });
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new WorkflowError('StoreClosed', 'the runtime was closed');
+  }
+
+  async #guard<T>(fn: () => Promise<T>): Promise<T> {
+    this.#checkOpen();
+    return fn();
+  }
+}
+
+/**
+ * `RuntimeCore.open` and `Runtime.open`: validates the options, opens the store, and builds the
+ * queue (`newQueue`) and the runtime on it (`newRuntime`).
+ */
+export async function openRuntime<Q extends QueueCore, R extends RuntimeCore>(
+  options: RuntimeOptions,
+  newQueue: (store: Store, options: QueueOptions) => Q,
+  newRuntime: (queue: Q, options: ResolvedOptions) => R,
+): Promise<R> {
+  const resolved = resolveOptions(options);
+  const clock: Clock = options.clock ?? systemClock;
+  if (typeof clock.now !== 'function' || typeof clock.sleep !== 'function') throw invalidArgument('clock', 'must have now() and sleep(ms, signal)');
+  const store = await Store.open({
+    name: resolved.name,
+    ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+    ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+    ...(options.durability ? { durability: options.durability } : {}),
+  });
+  // The hook needs the runtime, which needs the queue: bind through a holder.
+  const holder: { runtime?: RuntimeCore } = {};
+  let queue: Q;
+  try {
+    queue = newQueue(store, {
+      clock,
+      owner: options.owner ?? `rt-${randomToken()}`,
+      defaults: { retry: resolved.retry, leaseMs: resolved.leaseMs, deadRetentionMs: resolved.deadRetentionMs, maxPayloadBytes: resolved.maxPayloadBytes },
+      // DECISION 1: a step the queue dead-letters on its own ends its run in the same commit.
+      onAutoDeadLetter: (ops, job, reason) => holder.runtime?.onAutoDeadLetter(ops, job, reason),
+      // One history record per attempt, including attempts the queue took back (lease, crash).
+      onAutoRequeue: (ops, job, reason) => holder.runtime?.onAutoRequeue(ops, job, reason),
+    });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const runtime = newRuntime(queue, resolved);
+  holder.runtime = runtime;
+  return runtime;
+}
