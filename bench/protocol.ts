@@ -195,6 +195,8 @@ export interface RuntimeCellResult {
    * database got slower" and "the runtime got slower".
    */
   dbPutsPerSec: number;
+  /** The same into the `jobs` store (indexed: what a transition writes). */
+  dbJobPutsPerSec: number;
   depth?: {
     foreign: number;
     /** Whether this rep prefilled its database (the first rep, or every rep with freshDepth); prefillMs is NaN otherwise. */

@@ -145,6 +145,7 @@ export interface RuntimeCellMedians {
   notSucceeded: number;
   /** Single-put transactions/s on the cell's own database (see RuntimeCellResult). */
   dbPutsPerSec: number;
+  dbJobPutsPerSec: number;
   depth?: { foreign: number; prefillRecordsPerSec: number; minForeignScheduledAfter: number; maxDeadAfter: number };
 }
 
@@ -188,6 +189,7 @@ export function runtimeCellMedians(spec: RuntimeCellSpec, reps: RuntimeCellResul
     extraDeliveries: reps.reduce((a, r) => a + r.extraDeliveries, 0),
     notSucceeded: reps.reduce((a, r) => a + (r.runs - r.succeeded), 0),
     dbPutsPerSec: median(reps.map((r) => r.dbPutsPerSec)),
+    dbJobPutsPerSec: median(reps.map((r) => r.dbJobPutsPerSec)),
   };
   const d = reps.map((r) => r.depth).filter((x) => x !== undefined);
   if (d.length > 0) {
@@ -248,6 +250,10 @@ export interface RuntimeRatios {
   depthDbPutsPerSecOverNoDepth: number;
   /** (depth steps/s ÷ its database's puts/s) ÷ (the same without depth): the runtime's own share of the depth effect. */
   depthStepsPerDbPutOverNoDepth: number;
+  /** Single puts/s into `jobs` on the depth cell's database ÷ on the no-depth cell's. */
+  depthDbJobPutsPerSecOverNoDepth: number;
+  /** (depth steps/s ÷ its job puts/s) ÷ (the same without depth). */
+  depthStepsPerDbJobPutOverNoDepth: number;
   /** Client: sequential submits/s from the page ÷ raw puts/s. */
   clientSubmitRunsPerSecOverRawPutsPerSec: number;
   clientSubmitP50OverRawPutP50: number;
@@ -283,6 +289,8 @@ export function runtimeRatios(
     depthStepsPerSecOverRawPutsPerSec: div(w3?.stepsPerSec, raw?.opsPerSec),
     depthDbPutsPerSecOverNoDepth: div(w3?.dbPutsPerSec, w1?.dbPutsPerSec),
     depthStepsPerDbPutOverNoDepth: div(div(w3?.stepsPerSec, w3?.dbPutsPerSec), div(w1?.stepsPerSec, w1?.dbPutsPerSec)),
+    depthDbJobPutsPerSecOverNoDepth: div(w3?.dbJobPutsPerSec, w1?.dbJobPutsPerSec),
+    depthStepsPerDbJobPutOverNoDepth: div(div(w3?.stepsPerSec, w3?.dbJobPutsPerSec), div(w1?.stepsPerSec, w1?.dbJobPutsPerSec)),
     clientSubmitRunsPerSecOverRawPutsPerSec: div(client?.submitRunsPerSec, raw?.opsPerSec),
     clientSubmitP50OverRawPutP50: div(client?.submitMs.p50, raw?.latencyMs.p50),
     clientSubmitNoExecutorP50OverRawPutP50: div(client?.submitNoExecutorMs.p50, raw?.latencyMs.p50),
@@ -454,8 +462,10 @@ export function renderRuntimeText(
         ['depth: steps/s with / without (median of per-rep ratios)', `${fmtRatio(r.depthStepsPerSecOverNoDepthPerRep)} (${fmtPct(r.depthStepsPerSecOverNoDepthPerRep)})`, '< 10% change'],
         ['depth: transition p50 with / without', fmtRatio(r.depthTransitionP50OverNoDepth), ''],
         ['depth: steps/s / raw puts/s', fmtRatio(r.depthStepsPerSecOverRawPutsPerSec), ''],
-        ['depth: single puts/s on that database, with / without', `${fmtRatio(r.depthDbPutsPerSecOverNoDepth)} (${fmtPct(r.depthDbPutsPerSecOverNoDepth)})`, ''],
+        ['depth: single puts/s into kv on that database, with / without', `${fmtRatio(r.depthDbPutsPerSecOverNoDepth)} (${fmtPct(r.depthDbPutsPerSecOverNoDepth)})`, ''],
         ['depth: steps per database put, with / without', `${fmtRatio(r.depthStepsPerDbPutOverNoDepth)} (${fmtPct(r.depthStepsPerDbPutOverNoDepth)})`, ''],
+        ['depth: single puts/s into jobs on that database, with / without', `${fmtRatio(r.depthDbJobPutsPerSecOverNoDepth)} (${fmtPct(r.depthDbJobPutsPerSecOverNoDepth)})`, ''],
+        ['depth: steps per job put, with / without', `${fmtRatio(r.depthStepsPerDbJobPutOverNoDepth)} (${fmtPct(r.depthStepsPerDbJobPutOverNoDepth)})`, ''],
         ['client: sequential submits/s / raw puts/s', fmtRatio(r.clientSubmitRunsPerSecOverRawPutsPerSec), ''],
         ['client: submit p50 / raw put p50', fmtRatio(r.clientSubmitP50OverRawPutP50), ''],
         ['client: submit (no executor) p50 / raw put p50', fmtRatio(r.clientSubmitNoExecutorP50OverRawPutP50), ''],
