@@ -157,7 +157,7 @@ async function main(): Promise<void> {
         headers: HEADERS,
         profile: { dir: session.profileDir, onDisk: true, fsType: FS_TYPES[fsType] ?? `0x${fsType.toString(16)}` },
         origin: server.origin,
-        git: { commit: git('rev-parse HEAD'), dirty: git('status --porcelain').length > 0 },
+        git: { commit: git('rev-parse HEAD'), dirty: git("status --porcelain -- . ':!BENCHMARKS.md'").length > 0 },
         node: process.version,
         cpus: cpus().length,
         loadAverage1m: { before: loadBefore, after: loadavg()[0] ?? NaN },

@@ -251,7 +251,7 @@ async function main(): Promise<void> {
         hardwareConcurrency: hello.hardwareConcurrency,
         /** Wall ms each cell took per rep (setup, warm-up and checks included), in rep order. */
         cellWallMs: Object.fromEntries(wall),
-        git: { commit: git('rev-parse HEAD'), dirty: git('status --porcelain').length > 0 },
+        git: { commit: git('rev-parse HEAD'), dirty: git("status --porcelain -- . ':!BENCHMARKS.md'").length > 0 },
         config: {
           reps: REPS,
           durationMs: DURATION_MS,
