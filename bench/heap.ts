@@ -17,8 +17,8 @@
  * (4796), --watch none|one|all (none: the page also keeps a watch() open), --no-snapshots.
  * Output: .bench/heap-<iso>.json (printed) and a table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { writeResults } from './driver.ts';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../src/testing/browser.ts';
@@ -137,10 +137,7 @@ async function main(): Promise<void> {
       curve,
       snapshotDiff: snapBefore && snapAfter ? { worker: diff(snapBefore.worker, snapAfter.worker), page: diff(snapBefore.page, snapAfter.page) } : undefined,
     };
-    const dir = join(repoRoot, '.bench');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `heap-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+    const file = writeResults('heap', started, output);
     console.log(JSON.stringify(output));
     console.log(`\nStepwise worker heap: ${browser.version()}, ${RUNS} runs of 2 no-op steps in batches of ${BATCH} (${Math.round(output.runs.runsPerSec)} runs/s), watch=${opts.watch}\n`);
     console.log(`${'runs'.padStart(7)}${'worker used'.padStart(14)}${'page used'.padStart(14)}`);

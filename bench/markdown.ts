@@ -57,7 +57,7 @@ function main(): void {
   const full = newest('results-', (j) => get(j, 'meta', 'config', 'only') === null);
   if (!full) throw new Error('no full main benchmark result in .bench/: run `npx tsx bench/run.ts` (without --only) first');
   const r = full.json;
-  const runners = newest('runners-');
+  const runners = newest('runners-', (j) => (j['n'] as number) >= 20);
   const resume = newest('resume-', (j) => get(j, 'meta', 'build') === 'production' && (get<number>(j, 'meta', 'reps') ?? 0) >= 5);
   const peers = newest('peers-', (j) => (get<number>(j, 'meta', 'reps') ?? 0) >= 5);
   const size = newest('size-');

@@ -19,7 +19,7 @@
  * Writes .bench/peers-<iso>.json, prints it, then a table.
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +27,7 @@ import type { Page } from 'playwright-core';
 import { launchChromium } from '../src/testing/browser.ts';
 import { chromiumPath } from '../src/testing/chromium-path.ts';
 import { startDevServer } from '../src/testing/server.ts';
-import { within } from './driver.ts';
+import { within, writeResults } from './driver.ts';
 import type { HelloResult, LoopCellName, LoopResult, PeerCellName, PeerCommand, StepsCellName, StepsResult } from './peers/protocol.ts';
 import { DOCS_BROWSER_TIMING } from './peers/durably-timing.ts';
 import { renderTable } from './peers/report.ts';
@@ -177,10 +177,7 @@ async function main(): Promise<void> {
       ...sections,
       reps: Object.fromEntries(results),
     };
-    const dir = join(repoRoot, '.bench');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `peers-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+    const file = writeResults('peers', started, output);
     console.log(JSON.stringify(output));
     console.log('');
     console.log(`Peers: ${output.meta.chromium.version ?? 'chromium'}, ${REPS} reps, page crossOriginIsolated=${hello.page.crossOriginIsolated}, profile on ${output.meta.profile.fsType}, load ${loadBefore.toFixed(1)} → ${output.meta.loadAverage1m.after.toFixed(1)} on ${cpus().length} cores`);

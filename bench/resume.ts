@@ -24,9 +24,9 @@
  * each sample records it as busyBefore).
  * Writes .bench/resume-<iso>.json, prints it, then a table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { writeResults } from './driver.ts';
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../src/testing/browser.ts';
 import { chromiumPath } from '../src/testing/chromium-path.ts';
@@ -147,10 +147,7 @@ async function main(): Promise<void> {
       phases,
       samples: Object.fromEntries(samples),
     };
-    const dir = join(repoRoot, '.bench');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `resume-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+    const file = writeResults('resume', started, output);
     console.log(JSON.stringify(output));
     console.log(`\nStepwise resume bench: ${BUILD} build, ${output.meta.chromium.version ?? 'chromium'}, ${REPS} reps, load ${loadBefore.toFixed(1)} → ${output.meta.loadAverage1m.after.toFixed(1)} on ${output.meta.cpus} cores\n`);
     console.log(renderTable(ROWS, cells, phases));

@@ -27,15 +27,15 @@
  * --only cell,cell (a subset, for diagnosis; cell names as in the JSON). Chromium comes from CHROME_PATH or /usr/bin/chromium.
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { statfsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { chromiumPath } from '../src/testing/chromium-path.ts';
 import { launchChromium } from '../src/testing/browser.ts';
 import { startDevServer } from '../src/testing/server.ts';
-import { within } from './driver.ts';
+import { within, writeResults } from './driver.ts';
 import type {
   CellCommand,
   CellName,
@@ -290,10 +290,7 @@ async function main(): Promise<void> {
       profile,
       transitionProfile,
     };
-    const dir = join(repoRoot, '.bench');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `results-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+    const file = writeResults('results', started, output);
     console.log(JSON.stringify(output));
     console.log('');
     const load = output.meta.loadAverage1m;

@@ -6,11 +6,11 @@
  * `tx.generate` (createTransformers). Each step is a new run (submit → claim → memo miss →
  * the call → memo write → settlement → wait), so it pays for its call. Prints JSON and a table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../src/testing/browser.ts';
 import { startDevServer } from '../src/testing/server.ts';
 import { startOpenAiServer } from '../test/support/openai-server.ts';
+import { writeResults } from './driver.ts';
 import type { RunnerBenchResult } from './runners.worker.ts';
 
 const { values: opts } = parseArgs({
@@ -58,8 +58,7 @@ async function main(): Promise<void> {
       const f = (s: { p50: number; p90: number }) => `${s.p50.toFixed(2)} / ${s.p90.toFixed(2)}`.padEnd(17);
       console.log(`${k.padEnd(6)} ${f(v.bare)}${f(v.step)}    ${(v.step.p50 - v.bare.p50).toFixed(2).padEnd(14)} ${(v.step.p50 / v.bare.p50).toFixed(2)}x`);
     }
-    mkdirSync('.bench', { recursive: true });
-    writeFileSync(`.bench/runners-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, JSON.stringify(out, null, 2));
+    console.log(`\nwritten: ${writeResults('runners', new Date(), out)}`);
   } finally {
     await browser.close();
     await api.close();

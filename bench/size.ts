@@ -20,18 +20,18 @@
  * Output: .bench/size-<iso>.json (printed) and a table.
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { Visitor, build, parseSync, version as viteVersion, type Rolldown } from 'vite';
+import { writeResults } from './driver.ts';
 import { attribute, ownerAt, ranges, type Range, type SourceMapLike } from './sourcemap.ts';
 
 const { values: opts } = parseArgs({ options: { root: { type: 'string', default: resolve(import.meta.dirname, '..') } } });
 /** The checkout measured (--root: e.g. `git archive HEAD` unpacked beside a symlinked node_modules); results go to this repo's .bench/. */
 const repoRoot = resolve(opts.root);
-const benchDir = join(resolve(import.meta.dirname, '..'), '.bench');
 const EXTERNAL = [/^node:/, 'dexie', /^@huggingface\//, /^@xenova\//];
 const TARGETS: Record<string, number> = { client: 4096, 'worker-core': 20480 };
 
@@ -166,9 +166,7 @@ async function main(): Promise<void> {
     const bundles = [];
     for (const name of Object.keys(ENTRIES)) bundles.push(await measure(name, dir));
     const output = { meta: { startedAt: started.toISOString(), root: repoRoot, git: git(), vite: viteVersion, node: process.version, external: EXTERNAL.map(String), gzipLevel: 9, brotliQuality: 11 }, bundles };
-    mkdirSync(benchDir, { recursive: true });
-    const file = join(benchDir, `size-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+    const file = writeResults('size', started, output);
     console.log(JSON.stringify(output));
     const g = output.meta.git;
     console.log(`\nStepwise bundle sizes of ${repoRoot} (${g ? `${g.commit.slice(0, 8)}${g.srcDirty ? ', src/ modified' : ''}` : 'not a git checkout'}; vite ${viteVersion}, minified ES module; gzip -9, brotli q11)\n`);
