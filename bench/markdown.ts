@@ -120,7 +120,11 @@ function main(): void {
       ['target', 'measured', 'status'],
       [
         ['concurrent no-op transitions/s ≥ 2× raw single-put commits/s', `${x(rr('steps100x10PerSecOverRawPutsPerSec'))} (${n(cell<number>('rt-100x10', 'stepsPerSec'))} steps/s vs ${n(rawPut)} puts/s)`, met((rr('steps100x10PerSecOverRawPutsPerSec') ?? 0) >= 2)],
-        ['one-lane transition p50 ≤ 1.5× one raw commit p50', `${x(rr('transition1x200P50OverRawPutP50'))} (${ms(cell<Lat>('rt-1x200', 'transitionMs')?.p50)} vs ${ms(rawP50)})`, met((rr('transition1x200P50OverRawPutP50') ?? Infinity) <= 1.5)],
+        [
+          'one-lane transition p50 ≤ 1.5× one raw commit p50',
+          `${x(rr('transition1x200P50OverRawPutP50'))} (${ms(cell<Lat>('rt-1x200', 'transitionMs')?.p50)} vs ${ms(rawP50)}); means ${x(rr('transition1x200MeanOverRawPutMean'))} (the worker's clock steps by 0.1 ms, so the p50 ratio jumps between runs)`,
+          met((rr('transition1x200P50OverRawPutP50') ?? Infinity) <= 1.5),
+        ],
         [
           '100k scheduled jobs change transitions/s by < 10%',
           depthChange === undefined
