@@ -11,13 +11,12 @@
  * The runtime's own matrix (the same inputs, Node, fake-indexeddb) is test/runtime/validation.test.ts;
  * this file is about what crosses the page/worker boundary.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { isWorkflowErrorName } from '../src/core/errors.ts';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import { waitForRun } from '../src/testing/page.ts';
 import type {} from './fixtures/hardening.page.ts';
-import { Browsers, openFixture } from './support/harness.ts';
+import { openFixture, useE2eServer, type Browsers } from './support/harness.ts';
 
 /** This file's port range: 27700–27709. */
 const PORT = 27700;
@@ -33,19 +32,12 @@ async function openPage(session: Awaited<ReturnType<Browsers['launch']>>, url: s
 }
 
 describe('bad input through the client and at the worker port', () => {
-  let server: DevServer;
-  const browsers = new Browsers();
-  beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-  });
-  afterAll(() => server?.close());
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useE2eServer(PORT);
 
   /** A waiting run, a KV key and a buffered event: state that bad calls must leave alone. */
   async function seeded(db: string): Promise<Page> {
     const session = await browsers.launch();
-    const page = await openPage(session, `${server.origin}/e2e/fixtures/hardening.html?db=${db}&maxBytes=${MAX_BYTES}`);
+    const page = await openPage(session, `${origin()}/e2e/fixtures/hardening.html?db=${db}&maxBytes=${MAX_BYTES}`);
     await page.evaluate(async () => {
       await window.app.submit({ workflow: 'wait', runId: 'existing', input: { key: 'approval' }, kvWrites: { 'app/k': 1 } });
       await window.app.sendEvent('some-key', 'buffered');
@@ -314,7 +306,7 @@ describe('bad input through the client and at the worker port', () => {
   it('runners that throw a string, return garbage or never settle end their runs with a readable error', async () => {
     const session = await browsers.launch();
     // A short lease so that the runner that never settles is given up quickly (2 deliveries).
-    const page = await openPage(session, `${server.origin}/e2e/fixtures/hardening.html?db=bad-runners&maxBytes=${MAX_BYTES}&leaseMs=1500&reapMs=250`);
+    const page = await openPage(session, `${origin()}/e2e/fixtures/hardening.html?db=bad-runners&maxBytes=${MAX_BYTES}&leaseMs=1500&reapMs=250`);
     const kinds = ['notAnOutcome', 'unknownKind', 'functionResult', 'nanPayload', 'hugeResult'];
     await page.evaluate(async (kinds) => {
       await window.app.submit({ workflow: 'throwString', runId: 'throws-string', input: null, maxAttempts: 2 });

@@ -5,12 +5,11 @@
  * tab's worker takes it over, recovers the abandoned claim at once and finishes the run. A cancel
  * from the tab that does not execute reaches the step running in the other tab's worker.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
+import { describe, expect, it } from 'vitest';
 import type { ChromiumSession } from '../src/testing/browser.ts';
 import { waitForRun } from '../src/testing/page.ts';
 import type {} from './fixtures/app.page.ts';
-import { Browsers, pollUntil } from './support/harness.ts';
+import { pollUntil, useE2eServer } from './support/harness.ts';
 import { deliveries, delivery, executorHeld, liveWorkers, openApp, reportLatency } from './support/runs.ts';
 
 /** This file's port range: 27380–27389. */
@@ -18,15 +17,8 @@ const PORT = 27380;
 const DB = 'fallback';
 
 describe('per-tab dedicated workers when SharedWorker is missing', () => {
-  let server: DevServer;
-  const browsers = new Browsers();
-  const url = () => `${server.origin}/e2e/fixtures/app.html?db=${DB}`;
-  beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-  });
-  afterAll(() => server?.close());
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useE2eServer(PORT);
+  const url = () => `${origin()}/e2e/fixtures/app.html?db=${DB}`;
 
   /** A browser whose pages have no SharedWorker, and two tabs: the first one's worker executes. */
   async function twoTabs(): Promise<{ session: ChromiumSession; executor: Awaited<ReturnType<typeof openApp>>; other: Awaited<ReturnType<typeof openApp>> }> {

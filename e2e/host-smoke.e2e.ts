@@ -2,27 +2,19 @@
  * The SharedWorker host end to end: a page connects, submits, and the run finishes in the
  * worker; a second tab watches it live.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
+import { describe, expect, it } from 'vitest';
 import type {} from './fixtures/app.page.ts';
-import { Browsers, openFixture } from './support/harness.ts';
+import { openFixture, useE2eServer } from './support/harness.ts';
 
 /** This file's port range: 27340–27349. */
 const PORT = 27340;
 
 describe('SharedWorker host', () => {
-  let server: DevServer;
-  const browsers = new Browsers();
-  beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-  });
-  afterAll(() => server?.close());
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useE2eServer(PORT);
 
   it('runs a submitted run to success and shows it live in a second tab', async () => {
     const session = await browsers.launch();
-    const url = `${server.origin}/e2e/fixtures/app.html?db=smoke`;
+    const url = `${origin()}/e2e/fixtures/app.html?db=smoke`;
     const a = await openFixture(session, url);
     const b = await openFixture(session, url);
     expect(await a.evaluate(() => window.app.mode)).toBe('shared');

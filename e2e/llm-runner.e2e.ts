@@ -18,13 +18,12 @@
  * After each run, every IndexedDB database of the origin is dumped from the page and the API
  * key must appear nowhere in it (DESIGN principle 6).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import { reloadPage, waitForRun } from '../src/testing/page.ts';
 import { startOpenAiServer, tokensOf, type OpenAiServer } from '../test/support/openai-server.ts';
 import type {} from './fixtures/llm.page.ts';
-import { Browsers, openFixture, pollUntil } from './support/harness.ts';
+import { openFixture, pollUntil, useE2eServer } from './support/harness.ts';
 
 /** This file's port range: 27400–27409 (dev server 27400, the OpenAI-compatible server 27401). */
 const PORT = 27400;
@@ -38,25 +37,16 @@ const HOLD_AFTER = 5;
 const PARTIAL = tokensOf(ANSWER).slice(0, HOLD_AFTER - 1).join('');
 
 describe('LLM runner in a SharedWorker', () => {
-  let server: DevServer;
+  const { browsers, origin } = useE2eServer(PORT);
   let api: OpenAiServer;
-  const browsers = new Browsers();
   beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
     api = await startOpenAiServer({ port: API_PORT, apiKey: KEY });
   });
-  afterAll(async () => {
-    await api?.close();
-    await server?.close();
-  });
-  beforeEach(async () => {
-    api.reset();
-    await browsers.freshProfile();
-  });
-  afterEach(() => browsers.closeAll());
+  afterAll(() => api?.close());
+  beforeEach(() => api.reset());
 
   const fixtureUrl = (db: string, extended: boolean) =>
-    `${server.origin}/e2e/fixtures/llm.html?db=${db}&api=${encodeURIComponent(api.baseURL)}&key=${KEY}${extended ? '&extended=1' : ''}`;
+    `${origin()}/e2e/fixtures/llm.html?db=${db}&api=${encodeURIComponent(api.baseURL)}&key=${KEY}${extended ? '&extended=1' : ''}`;
 
   async function progressText(page: Page, runId: string): Promise<string | undefined> {
     const s = await waitForRun(page, runId, { state: ['running', 'pending', 'scheduled', 'succeeded'] });

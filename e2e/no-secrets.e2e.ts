@@ -14,12 +14,11 @@
  * and the worker's refusal of raw messages that do not match the protocol is in
  * e2e/bad-input-client.e2e.ts.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitForRun } from '../src/testing/page.ts';
 import { startOpenAiServer, type OpenAiServer } from '../test/support/openai-server.ts';
 import type {} from './fixtures/llm.page.ts';
-import { Browsers, openFixture } from './support/harness.ts';
+import { openFixture, useE2eServer } from './support/harness.ts';
 
 /** This file's port range: 27730–27739 (dev server 27730, the OpenAI-compatible server 27731). */
 const PORT = 27730;
@@ -29,24 +28,15 @@ const WRONG_KEY = 'sk-e2e-WRONG-key-0a1b2c3d4e5f6789';
 const QUESTION = 'what must never be written to IndexedDB';
 
 describe('no API key at rest', () => {
-  let server: DevServer;
+  const { browsers, origin } = useE2eServer(PORT);
   let api: OpenAiServer;
-  const browsers = new Browsers();
   beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
     api = await startOpenAiServer({ port: API_PORT, apiKey: KEY });
   });
-  afterAll(async () => {
-    await api?.close();
-    await server?.close();
-  });
-  beforeEach(async () => {
-    api.reset();
-    await browsers.freshProfile();
-  });
-  afterEach(() => browsers.closeAll());
+  afterAll(() => api?.close());
+  beforeEach(() => api.reset());
 
-  const fixtureUrl = (db: string, key: string) => `${server.origin}/e2e/fixtures/llm.html?db=${db}&api=${encodeURIComponent(api.baseURL)}&key=${key}`;
+  const fixtureUrl = (db: string, key: string) => `${origin()}/e2e/fixtures/llm.html?db=${db}&api=${encodeURIComponent(api.baseURL)}&key=${key}`;
 
   it('a dump of every store after succeeding and failing LLM runs holds no key', async () => {
     const session = await browsers.launch();

@@ -4,10 +4,9 @@
  * the next claim delivers the same job with one more attempt. In the browser runtime a Web Lock
  * per owner will answer "is this owner alive?"; here the test says "only the new queue is".
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
+import { describe, expect, it } from 'vitest';
 import type {} from './fixtures/queue.page.ts';
-import { Browsers, openFixture } from './support/harness.ts';
+import { openFixture, useE2eServer } from './support/harness.ts';
 
 /** This file's port range: 27320–27329. */
 const PORT = 27320;
@@ -17,18 +16,10 @@ const QUEUE = 'steps';
 type Abandon = 'crash' | 'close' | 'sigkill';
 
 describe('Queue claim abandoned mid-step', () => {
-  let server: DevServer;
-  const browsers = new Browsers();
-
-  beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-  });
-  afterAll(() => server?.close());
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useE2eServer(PORT);
 
   async function abandonAndRecover(how: Abandon): Promise<void> {
-    const url = `${server.origin}/e2e/fixtures/queue.html`;
+    const url = `${origin()}/e2e/fixtures/queue.html`;
     const first = await browsers.launch();
     const page = await openFixture(first, url);
     const firstOwner = await page.evaluate((db) => window.queueFixture.open(db), DB);

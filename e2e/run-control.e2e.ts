@@ -7,12 +7,11 @@
  * - a delayed step still runs at its due time on the runtime clock after a reload, driven
  *   through the page with `advanceClock` (a MockClock worker).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunStatus } from '../src/core/types.ts';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import { advanceClock, reloadPage, waitForRun } from '../src/testing/page.ts';
 import type {} from './fixtures/app.page.ts';
-import { Browsers } from './support/harness.ts';
+import { useE2eServer } from './support/harness.ts';
 import { deliveries, delivery, openApp, reportLatency } from './support/runs.ts';
 
 /** This file's port range: 27390–27399. */
@@ -24,18 +23,11 @@ const HOUR = 3_600_000;
 const shape = (s: RunStatus) => ({ state: s.state, stepNumber: s.stepNumber, wakeAt: s.wakeAt, eventKey: s.eventKey });
 
 describe('run control from a page', () => {
-  let server: DevServer;
-  const browsers = new Browsers();
-  beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-  });
-  afterAll(() => server?.close());
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useE2eServer(PORT);
 
   it('cancel aborts the running step through its signal and the run ends cancelled promptly', async (ctx) => {
     const session = await browsers.launch();
-    const page = await openApp(session, `${server.origin}/e2e/fixtures/app.html?db=${DB}`);
+    const page = await openApp(session, `${origin()}/e2e/fixtures/app.html?db=${DB}`);
     const stepMs = 60_000;
     await page.evaluate((stepMs) => window.app.submit({ workflow: 'slow', input: { steps: 2, stepMs }, runId: 'cancel-me' }), stepMs);
     await waitForRun(page, 'cancel-me', { state: 'running', stepNumber: 0 });
@@ -55,7 +47,7 @@ describe('run control from a page', () => {
 
   it('reports running, scheduled and waiting runs right after a reload, and acts on them', async () => {
     const session = await browsers.launch();
-    const page = await openApp(session, `${server.origin}/e2e/fixtures/app.html?db=${DB}`);
+    const page = await openApp(session, `${origin()}/e2e/fixtures/app.html?db=${DB}`);
     await page.evaluate(async (hour) => {
       await window.app.submit({ workflow: 'slow', input: { steps: 1, stepMs: 4000 }, runId: 'is-running' });
       await window.app.submit({ workflow: 'delay', input: { delayMs: hour }, runId: 'is-scheduled' });
@@ -100,7 +92,7 @@ describe('run control from a page', () => {
 
   it('runs a delayed step at its due time on the runtime clock after a reload (advanceClock through the page)', async () => {
     const session = await browsers.launch();
-    const page = await openApp(session, `${server.origin}/e2e/fixtures/app.html?db=${DB}&clock=mock`);
+    const page = await openApp(session, `${origin()}/e2e/fixtures/app.html?db=${DB}&clock=mock`);
     const t0 = await advanceClock(page, 0);
     await page.evaluate(() => window.app.submit({ workflow: 'delay', input: { delayMs: 60_000 }, runId: 'later' }));
     expect(await waitForRun(page, 'later', { state: 'scheduled', stepNumber: 1 })).toMatchObject({ wakeAt: t0 + 60_000 });
@@ -123,7 +115,7 @@ describe('run control from a page', () => {
 
   it('rejects calls Unavailable while the worker cannot start, without starving a page that retries at once', async () => {
     const session = await browsers.launch();
-    const page = await openApp(session, `${server.origin}/e2e/fixtures/app.html?db=${DB}`);
+    const page = await openApp(session, `${origin()}/e2e/fixtures/app.html?db=${DB}`);
     // A worker script that does not load: every connection attempt fails, the client keeps trying.
     const seen = await page.evaluate(async () => {
       const client = window.appConnect({ url: new URL('/e2e/fixtures/missing.worker.ts', location.href), name: 'nowhere' });

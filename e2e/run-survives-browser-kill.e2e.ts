@@ -3,11 +3,10 @@
  * relaunched on the same profile: the run resumes from IndexedDB, the interrupted step is
  * redelivered as attempt 2 and the steps settled before the kill do not run again.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
+import { describe, expect, it } from 'vitest';
 import { waitForRun } from '../src/testing/page.ts';
 import type {} from './fixtures/app.page.ts';
-import { Browsers } from './support/harness.ts';
+import { useE2eServer } from './support/harness.ts';
 import { deliveries, delivery, openApp, reportLatency } from './support/runs.ts';
 
 /** This file's port range: 27370–27379. */
@@ -15,17 +14,10 @@ const PORT = 27370;
 const DB = 'browser-kill';
 
 describe('a run survives a killed browser', () => {
-  let server: DevServer;
-  const browsers = new Browsers();
-  beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-  });
-  afterAll(() => server?.close());
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useE2eServer(PORT);
 
   it('resumes after the browser was SIGKILLed mid-step and relaunched on the same profile', async (ctx) => {
-    const url = `${server.origin}/e2e/fixtures/app.html?db=${DB}`;
+    const url = `${origin()}/e2e/fixtures/app.html?db=${DB}`;
     const first = await browsers.launch();
     const page = await openApp(first, url);
     await page.evaluate(() => window.app.submit({ workflow: 'slow', input: { steps: 3, stepMs: 1500 }, runId: 'killed' }));

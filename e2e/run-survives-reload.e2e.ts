@@ -5,11 +5,10 @@
  * attempt 2; the steps before it do not run again. With `extendedLifetime` the same worker
  * survives the reload and the step finishes as attempt 1.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
+import { describe, expect, it } from 'vitest';
 import { reloadPage, waitForRun } from '../src/testing/page.ts';
 import type {} from './fixtures/app.page.ts';
-import { Browsers, pollUntil } from './support/harness.ts';
+import { pollUntil, useE2eServer } from './support/harness.ts';
 import { deliveries, delivery, liveWorkers, openApp, reportLatency } from './support/runs.ts';
 
 /** This file's port range: 27350–27359. */
@@ -18,18 +17,11 @@ const DB = 'reload';
 const INPUT = { steps: 3, stepMs: 1500 };
 
 describe('a run survives a reload mid-step', () => {
-  let server: DevServer;
-  const browsers = new Browsers();
-  beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-  });
-  afterAll(() => server?.close());
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useE2eServer(PORT);
 
   it('without extendedLifetime: the worker restarts and redelivers the interrupted step once, as attempt 2', async (ctx) => {
     const session = await browsers.launch();
-    const page = await openApp(session, `${server.origin}/e2e/fixtures/app.html?db=${DB}`);
+    const page = await openApp(session, `${origin()}/e2e/fixtures/app.html?db=${DB}`);
     const [before] = await liveWorkers(page, DB);
     expect(before).toBeDefined();
     await page.evaluate((input) => window.app.submit({ workflow: 'slow', input, runId: 'reload-plain' }), INPUT);
@@ -59,7 +51,7 @@ describe('a run survives a reload mid-step', () => {
 
   it('with extendedLifetime: the same worker survives the reload and nothing is redelivered', async (ctx) => {
     const session = await browsers.launch();
-    const page = await openApp(session, `${server.origin}/e2e/fixtures/app.html?db=${DB}&extended=1`);
+    const page = await openApp(session, `${origin()}/e2e/fixtures/app.html?db=${DB}&extended=1`);
     const before = await liveWorkers(page, DB);
     expect(before).toHaveLength(1);
     await page.evaluate((input) => window.app.submit({ workflow: 'slow', input, runId: 'reload-extended' }), INPUT);

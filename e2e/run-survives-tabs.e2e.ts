@@ -7,12 +7,11 @@
  *   (PLATFORM.md G4), the other tab's client rejects its call in flight with `Unavailable`,
  *   reconnects by itself, and the run finishes (O-03).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunOutcome } from '../src/core/types.ts';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import { closeAllTabs, crashCreatorTab, waitForRun } from '../src/testing/page.ts';
 import type {} from './fixtures/app.page.ts';
-import { Browsers, pollUntil } from './support/harness.ts';
+import { pollUntil, useE2eServer } from './support/harness.ts';
 import { deliveries, delivery, liveWorkers, openApp, reportLatency } from './support/runs.ts';
 
 /** This file's port range: 27360–27369. */
@@ -28,15 +27,8 @@ declare global {
 }
 
 describe('a run across tabs', () => {
-  let server: DevServer;
-  const browsers = new Browsers();
-  const url = () => `${server.origin}/e2e/fixtures/app.html?db=${DB}`;
-  beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-  });
-  afterAll(() => server?.close());
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useE2eServer(PORT);
+  const url = () => `${origin()}/e2e/fixtures/app.html?db=${DB}`;
 
   it('resumes after every tab was closed mid-step and one was reopened', async (ctx) => {
     const session = await browsers.launch();

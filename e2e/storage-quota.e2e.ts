@@ -15,14 +15,13 @@
  * granted to the origin through CDP `Browser.grantPermissions` (PLATFORM.md Q6, G7). Both
  * results are printed.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestContext } from 'vitest';
 import type { CDPSession, Page } from 'playwright-core';
 import type { ChromiumSession } from '../src/testing/browser.ts';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import { waitForRun } from '../src/testing/page.ts';
 import type {} from './fixtures/hardening.page.ts';
-import { Browsers, openFixture, pollUntil } from './support/harness.ts';
+import { openFixture, pollUntil, useE2eServer } from './support/harness.ts';
 import { startLedger, type Ledger } from './support/ledger.ts';
 
 /** This file's port range: 27710–27719 (dev server 27710, ledger 27711). */
@@ -52,25 +51,18 @@ async function withQuota(session: ChromiumSession, quotaSize: number, url: strin
 }
 
 describe('storage full (a real QuotaExceededError)', () => {
-  let server: DevServer;
+  const { browsers, origin } = useE2eServer(PORT);
   let ledger: Ledger;
-  const browsers = new Browsers();
   beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
     ledger = await startLedger(LEDGER_PORT);
   });
-  afterAll(async () => {
-    await ledger?.close();
-    await server?.close();
-  });
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  afterAll(() => ledger?.close());
 
   it('refuses submissions QuotaExceeded writing nothing, keeps a run in flight intact, and resumes once space is freed', async (ctx) => {
     const session = await browsers.launch();
     const db = 'quota';
     // A 20 s lease: long enough for the gated step to wait while the disk is filled.
-    const { page, cdp } = await withQuota(session, 16 * 1024 * 1024, `${server.origin}/e2e/fixtures/hardening.html?db=${db}&leaseMs=20000&ledger=${encodeURIComponent(ledger.url)}`);
+    const { page, cdp } = await withQuota(session, 16 * 1024 * 1024, `${origin()}/e2e/fixtures/hardening.html?db=${db}&leaseMs=20000&ledger=${encodeURIComponent(ledger.url)}`);
 
     // A run in flight: step 0 is parked on the ledger's gate until the disk is full.
     const input = { steps: 3, stepMs: 20, padBytes: 32 * 1024, gate: true };
@@ -149,13 +141,13 @@ describe('storage full (a real QuotaExceededError)', () => {
     expect(await waitForRun(page, 'fresh')).toMatchObject({ state: 'succeeded', result: [0, 1] });
     const after = (await page.evaluate(() => window.dumpDb()))!;
     expect((after['kv'] as { key: string; value: unknown }[]).find((k) => k.key === 'app/a')).toEqual({ key: 'app/a', value: '1' });
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.origin }); // back to the real quota
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: origin() }); // back to the real quota
   });
 
   it('a disk that stays full past the lease: the settlement is given up, nothing applied; after space is freed the step is redelivered once', async (ctx) => {
     const session = await browsers.launch();
     const leaseMs = 10_000;
-    const { page } = await withQuota(session, 16 * 1024 * 1024, `${server.origin}/e2e/fixtures/hardening.html?db=quota-long&leaseMs=${leaseMs}&reapMs=500&ledger=${encodeURIComponent(ledger.url)}`);
+    const { page } = await withQuota(session, 16 * 1024 * 1024, `${origin()}/e2e/fixtures/hardening.html?db=quota-long&leaseMs=${leaseMs}&reapMs=500&ledger=${encodeURIComponent(ledger.url)}`);
     await page.evaluate(() => window.app.submit({ workflow: 'work', runId: 'stuck', input: { steps: 2, stepMs: 20, padBytes: 32 * 1024, gate: true } }));
     await ledger.waitFor((_, gated) => gated.includes('stuck/0'));
     expect((await page.evaluate(() => window.fillStorage())).stoppedBy).toBe('QuotaExceededError');
@@ -198,7 +190,7 @@ describe('storage full (a real QuotaExceededError)', () => {
 
   it('a submission that alone exceeds what is left fails QuotaExceeded; smaller work still runs', async () => {
     const session = await browsers.launch();
-    const { page } = await withQuota(session, 2 * 1024 * 1024, `${server.origin}/e2e/fixtures/hardening.html?db=quota-big&maxBytes=${8 * 1024 * 1024}`);
+    const { page } = await withQuota(session, 2 * 1024 * 1024, `${origin()}/e2e/fixtures/hardening.html?db=quota-big&maxBytes=${8 * 1024 * 1024}`);
     const before = await page.evaluate(() => window.dumpDb());
     // 4 MB of incompressible input, within maxPayloadBytes but not within the quota.
     const name = await page.evaluate(async () => {
@@ -216,14 +208,14 @@ describe('storage full (a real QuotaExceededError)', () => {
 
   it('navigator.storage.persist(): false in headless Chromium, true once durableStorage is granted through CDP', async (ctx) => {
     const session = await browsers.launch();
-    const page = await openFixture(session, `${server.origin}/e2e/fixtures/hardening.html?db=persist`);
+    const page = await openFixture(session, `${origin()}/e2e/fixtures/hardening.html?db=persist`);
     const plain = await page.evaluate(() => window.persist());
     await note(ctx, `[persist] headless, nothing granted: persist() = ${plain.persist}, persisted() = ${plain.persisted}`);
     expect(plain).toEqual({ persist: false, persisted: false });
     const browser = session.context.browser();
     if (!browser) throw new Error('the session has no Browser');
     const cdp = await browser.newBrowserCDPSession();
-    await cdp.send('Browser.grantPermissions', { origin: server.origin, permissions: ['durableStorage'] });
+    await cdp.send('Browser.grantPermissions', { origin: origin(), permissions: ['durableStorage'] });
     const granted = await page.evaluate(() => window.persist());
     await note(ctx, `[persist] after CDP Browser.grantPermissions(durableStorage): persist() = ${granted.persist}, persisted() = ${granted.persisted}`);
     expect(granted).toEqual({ persist: true, persisted: true });

@@ -4,12 +4,11 @@
  * real engine, through src/store, in a page and in a SharedWorker, for a renderer crash and a
  * browser SIGKILL, each followed by a relaunch on the same on-disk profile.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import type { StoreOps } from './fixtures/store-ops.ts';
 import type {} from './fixtures/store.page.ts';
-import { Browsers, openFixture, pollUntil } from './support/harness.ts';
+import { openFixture, pollUntil, useE2eServer } from './support/harness.ts';
 
 /** This file's port range: 27310–27319. Fixed, because the IndexedDB origin includes the port. */
 const PORT = 27310;
@@ -32,19 +31,11 @@ function call<K extends keyof StoreOps>(page: Page, host: Host, op: K, ...args: 
 }
 
 describe('an IndexedDB transaction killed midway', () => {
-  let server: DevServer;
-  const browsers = new Browsers();
-
-  beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-  });
-  afterAll(() => server?.close());
-  beforeEach(() => browsers.freshProfile());
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useE2eServer(PORT);
 
   async function killMidTransaction(host: Host, kill: 'crash' | 'sigkill'): Promise<void> {
     const first = await browsers.launch();
-    const page = await openFixture(first, `${server.origin}/e2e/fixtures/store.html`);
+    const page = await openFixture(first, `${origin()}/e2e/fixtures/store.html`);
     await call(page, host, 'seed', DB, SEEDED);
     await call(page, host, 'startInflight', DB);
     const before = await pollUntil(
@@ -58,7 +49,7 @@ describe('an IndexedDB transaction killed midway', () => {
       await first.crashPage(page);
       // Still in the same browser: the abort happened at the crash, not at the shutdown below.
       // (Were the transaction alive, this read would queue behind it.)
-      const survivor = await openFixture(first, `${server.origin}/e2e/fixtures/store.html`);
+      const survivor = await openFixture(first, `${origin()}/e2e/fixtures/store.html`);
       expect(await call(survivor, host, 'count', DB, 'inflight:')).toBe(0);
       await first.close();
     } else {
@@ -66,7 +57,7 @@ describe('an IndexedDB transaction killed midway', () => {
     }
 
     const second = await browsers.launch();
-    const after = await openFixture(second, `${server.origin}/e2e/fixtures/store.html`);
+    const after = await openFixture(second, `${origin()}/e2e/fixtures/store.html`);
     expect(await call(after, host, 'count', DB, 'inflight:')).toBe(0);
     expect(await call(after, host, 'count', DB, 'committed:')).toBe(SEEDED);
   }

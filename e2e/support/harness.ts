@@ -6,7 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../../src/testing/browser.ts';
+import { startDevServer, type DevServer } from '../../src/testing/server.ts';
 
 /** Each session launched through here is closed by `closeAll` (kill-safe: closing a killed one is a no-op). */
 export class Browsers {
@@ -31,6 +33,29 @@ export class Browsers {
     if (this.profileDir) await rm(this.profileDir, { recursive: true, force: true });
     this.profileDir = '';
   }
+}
+
+/**
+ * The setup every browser suite shares; call it inside `describe`: one dev server on the file's
+ * fixed port for the whole file (IndexedDB is per origin, port included), a fresh profile before
+ * each test, every browser of the test closed after it. `origin()` is valid once the suite runs.
+ */
+export function useE2eServer(port: number): { browsers: Browsers; origin: () => string } {
+  let server: DevServer | undefined;
+  const browsers = new Browsers();
+  beforeAll(async () => {
+    server = await startDevServer({ port });
+  });
+  afterAll(() => server?.close());
+  beforeEach(() => browsers.freshProfile());
+  afterEach(() => browsers.closeAll());
+  return {
+    browsers,
+    origin: () => {
+      if (!server) throw new Error(`the dev server on port ${port} is not running (origin() called outside a test?)`);
+      return server.origin;
+    },
+  };
 }
 
 /** Opens a fixture page and waits until its module has run (each fixture sets `document.title = 'ready'`). */
