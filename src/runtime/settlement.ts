@@ -129,7 +129,6 @@ export async function settleSteps(ctx: RuntimeContext, items: readonly SettleIte
     async (ops) => {
       statuses = [];
       const reads = items.map(({ d }) => Promise.all([ops.fence(d.claim), ops.t.get<RunRecord>('runs', d.runId)]));
-      reads.forEach((r) => r.catch(() => undefined));
       const likely = ops.prefetchClaim(ctx.options.queueName, items.reduce((n, i) => n + i.claimNext, 0));
       // Wait for the whole first wave, then ask for the run records of the jobs likely to be
       // claimed before any write of this batch: the backend answers them first, while the
@@ -137,12 +136,13 @@ export async function settleSteps(ctx: RuntimeContext, items: readonly SettleIte
       // (their records come from memory); no settlement writes another run's record.
       await Promise.allSettled([...reads, likely]);
       const batchRuns = new Set(items.map((i) => i.d.runId));
-      const likelyRuns = new Map<string, Promise<RunRecord | undefined>>();
+      const known = new Map<string, RunRecord | Promise<RunRecord | undefined>>();
       for (const job of await likely.catch(() => [])) {
-        if (job.runId !== undefined && !batchRuns.has(job.runId) && !likelyRuns.has(job.runId)) likelyRuns.set(job.runId, ops.t.get<RunRecord>('runs', job.runId));
+        if (job.runId !== undefined && !batchRuns.has(job.runId) && !known.has(job.runId)) known.set(job.runId, ops.t.get<RunRecord>('runs', job.runId));
       }
       const results: SettleItemResult[] = [];
-      const settled = new Map<string, RunRecord | Promise<RunRecord | undefined>>(likelyRuns);
+      /** The records of the runs settled here, as written. */
+      const settled: RunRecord[] = [];
       let claimNext = 0;
       for (const [i, item] of items.entries()) {
         let pre: [JobRecord, RunRecord | undefined];
@@ -153,24 +153,26 @@ export async function settleSteps(ctx: RuntimeContext, items: readonly SettleIte
           results.push({ ok: false, error: e });
           continue;
         }
-        const run = pre[1];
-        const result = await settleBody(ops, ctx, item.d, item.v, pre[0], run);
+        const [job, run] = pre;
+        const result = await settleBody(ops, ctx, item.d, item.v, job, run);
         results.push({ ok: true, result, claims: [] });
-        if (result !== 'orphan' && run) settled.set(run.runId, run);
+        if (result !== 'orphan' && run) {
+          settled.push(run);
+          known.set(run.runId, run);
+        }
         claimNext += item.claimNext;
       }
-      const claims = claimNext > 0 ? await claimWithRuns(ops, ctx, claimNext, settled) : [];
+      const claims = claimNext > 0 ? await claimWithRuns(ops, ctx, claimNext, known) : [];
       // Hand the claims out in item order, each item up to its own claimNext.
       for (const [i, r] of results.entries()) {
         if (r.ok) r.claims = claims.splice(0, items[i]!.claimNext);
       }
       if (ctx.listening()) {
         // The new statuses, from the records as written here: no read per transition.
-        for (const run of settled.values()) {
-          if (run instanceof Promise || !batchRuns.has(run.runId)) continue;
-          const written = run.state === 'active' && run.jobId !== undefined ? ops.written(run.jobId) : undefined;
-          const job = written === undefined && run.state === 'active' && run.jobId !== undefined ? await ops.getJob(run.jobId) : written ?? undefined;
-          statuses.push(toStatus(run, job));
+        for (const run of settled) {
+          const jobId = run.state === 'active' ? run.jobId : undefined;
+          const written = jobId === undefined ? null : ops.written(jobId);
+          statuses.push(toStatus(run, written === undefined ? await ops.getJob(jobId!) : (written ?? undefined)));
         }
       }
       return results;
