@@ -18,10 +18,11 @@ export interface ConnectionOptions {
 }
 
 export interface Connection {
-  api: Remote<WorkerApi>;
   hello: HelloOutcome;
   /** Resolves when the worker behind this connection is gone. */
   dead: Promise<void>;
+  /** Calls `method` on the worker; rejects `Unavailable` if the worker dies before answering. */
+  call(method: keyof WorkerApi, args: readonly unknown[]): Promise<unknown>;
   close(): void;
 }
 
@@ -116,10 +117,32 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
   // Granted only once the worker (the holder) is gone; released at once.
   void locks?.request(hello.aliveLock, () => markDead());
+  // The calls in flight, rejected together when the worker dies: ONE reaction on `dead`, not one
+  // per call (a reaction per call stayed attached to `dead`, pending for the worker's whole life,
+  // with the call's arguments and comlink proxy: bench/heap.ts, +13 MB on the page after 10,000 runs).
+  const inFlight = new Set<(e: unknown) => void>();
+  void dead.then(() => {
+    for (const fail of inFlight) fail(unavailable('the worker died during the call'));
+  });
+  // comlink makes a new proxy on every property read: one per method is enough.
+  const methods = new Map<string, (...a: readonly unknown[]) => Promise<unknown>>();
   return {
-    api: k.api,
     hello,
     dead,
+    call(method, args) {
+      let send = methods.get(method);
+      if (!send) methods.set(method, (send = k.api[method] as unknown as (...a: readonly unknown[]) => Promise<unknown>));
+      const sending = send;
+      return new Promise((resolve, reject) => {
+        const settle = (done: () => void) => {
+          inFlight.delete(fail);
+          done();
+        };
+        const fail = (e: unknown) => settle(() => reject(e));
+        inFlight.add(fail);
+        (async () => sending(...args))().then((v) => settle(() => resolve(v)), fail);
+      });
+    },
     close() {
       markDead();
       k.close();
