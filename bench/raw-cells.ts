@@ -55,20 +55,32 @@ function req<T>(r: IDBRequest<T>, then: (v: T) => void): void {
 }
 
 /**
+ * A job record as queue/enqueue.ts writes it (every field, `extra` last): what the raw cells put,
+ * so their puts cost what the queue's do.
+ */
+export function jobRecord(id: string, queue: string, now: number, extra: Record<string, unknown> = {}): Row {
+  return {
+    id, queue, state: 'pending', payload: { pad: PAD }, headers: {}, priority: 1000, runAt: now, enqueuedAt: now,
+    attempts: 0, maxAttempts: 3, cancelRequested: false, lastError: null, claimedAt: null, owner: null, claimToken: null,
+    completedAt: null, failedAt: null, wakePayload: null, wokenAt: null, historyCount: 0, ...extra,
+  };
+}
+
+/** The enqueue of the raw cycle: one put (the queue record is known after warm-up, so no read). */
+async function rawEnqueue(db: IDBDatabase, id: string, queue: string, now: number): Promise<void> {
+  const t = db.transaction(TABLES as unknown as string[], 'readwrite', { durability: 'relaxed' });
+  t.objectStore('jobs').put(jobRecord(id, queue, now, { ready: [queue, 1000, now] }));
+  await completion(t);
+}
+
+/**
  * One enqueue→claim→ack cycle as three raw transactions issuing exactly the requests the queue
  * issues today (see queue/enqueue.ts, claim.ts, settle.ts): the floor for this design.
  */
 export async function rawCycle(db: IDBDatabase, id: string, queue: string): Promise<void> {
   const tables = TABLES as unknown as string[];
   const now = Date.now();
-  // enqueue: one put (the queue record is known after warm-up, so no read)
-  const t1 = db.transaction(tables, 'readwrite', { durability: 'relaxed' });
-  t1.objectStore('jobs').put({
-    id, queue, state: 'pending', payload: { pad: PAD }, headers: {}, priority: 1000, runAt: now, enqueuedAt: now,
-    attempts: 0, maxAttempts: 3, cancelRequested: false, lastError: null, claimedAt: null, owner: null, claimToken: null,
-    completedAt: null, failedAt: null, wakePayload: null, wokenAt: null, historyCount: 0, ready: [queue, 1000, now],
-  });
-  await completion(t1);
+  await rawEnqueue(db, id, queue, now);
   // claim: promote due scheduled jobs (none), read the first ready job, rewrite it
   const t2 = db.transaction(tables, 'readwrite', { durability: 'relaxed' });
   const jobs2 = t2.objectStore('jobs');
@@ -105,13 +117,7 @@ export async function rawCycle(db: IDBDatabase, id: string, queue: string): Prom
 export async function rawCycleLean(db: IDBDatabase, id: string, queue: string): Promise<void> {
   const tables = TABLES as unknown as string[];
   const now = Date.now();
-  const t1 = db.transaction(tables, 'readwrite', { durability: 'relaxed' });
-  t1.objectStore('jobs').put({
-    id, queue, state: 'pending', payload: { pad: PAD }, headers: {}, priority: 1000, runAt: now, enqueuedAt: now,
-    attempts: 0, maxAttempts: 3, cancelRequested: false, lastError: null, claimedAt: null, owner: null, claimToken: null,
-    completedAt: null, failedAt: null, wakePayload: null, wokenAt: null, historyCount: 0, ready: [queue, 1000, now],
-  });
-  await completion(t1);
+  await rawEnqueue(db, id, queue, now);
   const t2 = db.transaction(tables, 'readwrite', { durability: 'relaxed' });
   const jobs2 = t2.objectStore('jobs');
   const claimed = completion(t2);

@@ -18,6 +18,7 @@ import { Runtime } from '../src/runtime/runtime.ts';
 import type { StepRunner } from '../src/runtime/types.ts';
 import { txCounter } from './instrument.ts';
 import { PAD, deleteDatabase, freshName, sleep } from './loop.ts';
+import { jobRecord } from './raw-cells.ts';
 import type { RuntimeCellCommand, RuntimeCellResult } from './protocol.ts';
 import { sliceMeans, summarize } from './stats.ts';
 
@@ -94,8 +95,9 @@ const DB_PUTS = 300;
 
 /**
  * `n` sequential one-put transactions on the runtime's database: into `kv` (a store without
- * indexes) and into `jobs` (a finished job of a queue of its own: the store every transition
- * writes, whose indexes make each put look up the record it replaces). Records removed afterwards.
+ * indexes) and into `jobs` (a finished job of a queue no cell reads, never claimable: the store
+ * every transition writes, whose indexes make each put look up the record it replaces).
+ * Records removed afterwards.
  * @returns puts/s for each
  */
 async function dbPutRates(rt: Runtime, n: number): Promise<{ kv: number; jobs: number }> {
@@ -108,7 +110,7 @@ async function dbPutRates(rt: Runtime, n: number): Promise<{ kv: number; jobs: n
   for (let i = 0; i < n; i++) {
     const id = `bench-put-${i}-${Math.random().toString(36).slice(2)}`;
     ids.push(id);
-    await store.write(async (t) => t.put('jobs', { ...JOB_SHAPE, id, payload: { pad: PAD }, runAt: Date.now(), enqueuedAt: Date.now() }));
+    await store.write(async (t) => t.put('jobs', jobRecord(id, 'bench.puts', Date.now(), { state: 'done', maxAttempts: 1, attempts: 1 })));
   }
   const jobs = n / ((performance.now() - t0) / 1000);
   await store.write(async (t) => {
@@ -118,25 +120,6 @@ async function dbPutRates(rt: Runtime, n: number): Promise<{ kv: number; jobs: n
   return { kv, jobs };
 }
 
-/** A finished job of a queue no cell reads: indexed like any job, never claimable. */
-const JOB_SHAPE = {
-  queue: 'bench.puts',
-  state: 'done',
-  headers: {},
-  priority: 1000,
-  attempts: 1,
-  maxAttempts: 1,
-  cancelRequested: false,
-  lastError: null,
-  claimedAt: null,
-  owner: null,
-  claimToken: null,
-  completedAt: null,
-  failedAt: null,
-  wakePayload: null,
-  wokenAt: null,
-  historyCount: 0,
-} as const;
 
 /** Inserts `depth` foreign jobs due in ~10 years (never claimable during a bench). */
 async function prefill(rt: Runtime, depth: number, batch: number): Promise<number> {
