@@ -23,7 +23,12 @@
  *
  * CORS is open (`*`, with `Retry-After` exposed), so a page or a SharedWorker on another
  * 127.0.0.1 port can call it.
+ *
+ * Replay. A `replay` fault answers one request with a response that a real provider sent,
+ * byte for byte (`recordedResponse` loads one from the corpus in test/fixtures/providers).
  */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -40,7 +45,13 @@ export type Fault =
   /** An `{ error }` event is sent after `afterChunks` chunks, then the stream ends. */
   | { kind: 'errorEvent'; afterChunks: number; message?: string }
   /** The answer is written with this delay before every chunk (before the body for JSON). */
-  | { kind: 'slow'; chunkDelayMs: number };
+  | { kind: 'slow'; chunkDelayMs: number }
+  /**
+   * A recorded response, written byte for byte: `status` (default 200), `headers` (default
+   * none but CORS), then `body` as it is, in writes of at most `pieceBytes` bytes (default: one
+   * write) so that an event may arrive split. See `recordedResponse`.
+   */
+  | { kind: 'replay'; status?: number; headers?: Record<string, string>; body: string | Uint8Array; pieceBytes?: number };
 
 /** What the model "answers" to a request. */
 export interface Reply {
@@ -197,6 +208,10 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
       sendError(res, fault.status, fault.message ?? defaultMessage(fault.status), type, null, headers);
       return;
     }
+    if (fault?.kind === 'replay') {
+      await replay(res, rec, fault);
+      return;
+    }
     if (fault?.kind === 'reset') {
       rec.outcome = 'dropped';
       counts.dropped++;
@@ -297,6 +312,22 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
     if (res.destroyed) return;
     await write('[DONE]');
     finish(rec);
+    res.end();
+  }
+
+  async function replay(res: ServerResponse, rec: RecordedRequest, f: Extract<Fault, { kind: 'replay' }>): Promise<void> {
+    const bytes = typeof f.body === 'string' ? Buffer.from(f.body, 'utf8') : Buffer.from(f.body);
+    const status = f.status ?? 200;
+    res.writeHead(status, f.headers ?? {});
+    const piece = f.pieceBytes ?? bytes.length;
+    for (let at = 0; at < bytes.length; at += Math.max(1, piece)) {
+      if (res.destroyed) return;
+      await new Promise<void>((resolve) => res.write(bytes.subarray(at, at + Math.max(1, piece)), () => resolve()));
+      rec.chunks++;
+    }
+    if (res.destroyed) return;
+    if (status >= 400) rec.outcome = 'failed';
+    else finish(rec);
     res.end();
   }
 
@@ -404,4 +435,28 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/**
+ * A recorded provider response from the corpus (test/fixtures/providers, see its README), as a
+ * `replay` fault:
+ * - `*.sse`: a server-sent-events body exactly as captured, framing included;
+ * - `*.chunks.txt`: one `chat.completion.chunk` payload per line, as the AI SDK's fixtures keep
+ *   them; each line is sent verbatim as `data: <line>` + blank line, then `data: [DONE]`, the
+ *   framing the AI SDK's own replay adds;
+ * - `*.json`: a JSON body exactly as captured; `*.<status>.json` is sent with that HTTP status.
+ */
+export function recordedResponse(path: string, options: { pieceBytes?: number; headers?: Record<string, string> } = {}): Fault {
+  const name = basename(path);
+  const raw = readFileSync(path);
+  const extra = options.headers ?? {};
+  const piece = options.pieceBytes !== undefined ? { pieceBytes: options.pieceBytes } : {};
+  if (name.endsWith('.sse')) return { kind: 'replay', headers: { 'content-type': 'text/event-stream', ...extra }, body: raw, ...piece };
+  if (name.endsWith('.chunks.txt')) {
+    const lines = raw.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    const body = lines.map((l) => `data: ${l}\n\n`).join('') + 'data: [DONE]\n\n';
+    return { kind: 'replay', headers: { 'content-type': 'text/event-stream', ...extra }, body, ...piece };
+  }
+  const status = /\.(\d{3})\.json$/.exec(name);
+  return { kind: 'replay', status: status ? Number(status[1]) : 200, headers: { 'content-type': 'application/json', ...extra }, body: raw, ...piece };
 }
