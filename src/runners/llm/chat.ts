@@ -3,8 +3,9 @@
  *
  * 1. Memoized: the answer is recorded in the step's memo (keyed by the request content, never
  *    by the key or headers) before `chat` returns, so a retried or redelivered step gets it
- *    back with no HTTP request. Only a complete answer is recorded: a stream cut off by a
- *    reload, a crash or a dropped connection is not an answer, and the next delivery asks again.
+ *    back with no HTTP request. Only a complete, checked answer is recorded: a stream cut off
+ *    by a reload, a crash or a dropped connection, or a body without a choice, is not an
+ *    answer, writes nothing, and the next attempt asks again.
  * 2. Live: streamed tokens go to `step.progress` in batches (progress.ts) and the lease is
  *    extended while they arrive (lease.ts).
  * 3. Abortable: `step.signal` (cancel, lost lease) aborts the request and rejects with its reason.
@@ -16,10 +17,11 @@ import { checkJson, type Json } from '../../core/json.ts';
 import { StepError, isStepError } from '../../core/outcome.ts';
 import type { Step } from '../../runtime/types.ts';
 import type { ResolvedConfig } from './config.ts';
-import { asCompletion, parseCompletion, toResult, type Completion } from './completion.ts';
+import { asCompletion, checkAnswer, parseCompletion, toResult, type Completion } from './completion.ts';
 import { httpError, isNetworkFailure, networkError } from './errors.ts';
 import { LeaseKeeper } from './lease.ts';
 import { ProgressBatcher } from './progress.ts';
+import type { Redactor } from './redactor.ts';
 import { readCompletionStream } from './stream.ts';
 import type { ChatRequest, ChatResult } from './types.ts';
 
@@ -39,17 +41,26 @@ export async function chat(cfg: ResolvedConfig, step: Step, request: ChatRequest
   const recorded = asCompletion(await step.memo.contentGet(memoInput));
   if (recorded) {
     const result = toResult(recorded, true);
-    if (stream) new ProgressBatcher(step, 0, cfg.clock).finish(result.content ?? '');
+    if (stream) new ProgressBatcher(step, 0, cfg.clock).finish({ text: result.content ?? '', reasoning: result.reasoning ?? '', refusal: result.refusal ?? '' });
     return result;
   }
   for (;;) {
     if (step.signal.aborted) throw step.signal.reason;
+    let auth: { headers: Record<string, string>; redactor: Redactor };
+    try {
+      auth = await cfg.authorize();
+    } catch (e) {
+      // The key function failed: its message may quote a secret.
+      const se = StepError.from(e);
+      throw new StepError(se.kind, cfg.redactor.redact(se.message));
+    }
     let completion: Completion;
     try {
-      completion = await send(cfg, step, body, stream);
+      completion = await send(cfg, step, body, stream, auth);
+      checkAnswer(completion); // before recording: a glitch recorded would be replayed forever
     } catch (e) {
       if (!isNetworkFailure(e)) throw e;
-      if (cfg.network.isOnline()) throw networkError('LLM API request failed', e, cfg.redactor);
+      if (cfg.network.isOnline()) throw networkError('LLM API request failed', e, auth.redactor);
       await waitUntilOnline(cfg, step);
       continue; // not an attempt: the request never reached a server that could answer it
     }
@@ -87,7 +98,7 @@ function prepare(cfg: ResolvedConfig, request: ChatRequest, options: ChatOptions
  * One HTTP exchange. Rejects with a StepError, with the step signal's reason when it aborted,
  * or with the raw network failure (a TypeError) for the caller's offline check.
  */
-async function send(cfg: ResolvedConfig, step: Step, body: Record<string, Json>, stream: boolean): Promise<Completion> {
+async function send(cfg: ResolvedConfig, step: Step, body: Record<string, Json>, stream: boolean, auth: { headers: Record<string, string>; redactor: Redactor }): Promise<Completion> {
   const request = new AbortController();
   const onStepAbort = () => request.abort(step.signal.reason);
   step.signal.addEventListener('abort', onStepAbort, { once: true });
@@ -106,29 +117,38 @@ async function send(cfg: ResolvedConfig, step: Step, body: Record<string, Json>,
   try {
     const res = await cfg.fetch(cfg.endpoint, {
       method: 'POST',
-      headers: await cfg.headers(),
+      headers: auth.headers,
       body: JSON.stringify(body),
       signal: request.signal,
     });
-    if (!res.ok) throw await httpError(res, cfg.redactor);
+    if (!res.ok) throw await httpError(res, auth.redactor);
     const type = res.headers.get('content-type') ?? '';
     if (stream && res.body && type.includes('text/event-stream')) {
       waiting.abort();
       lease.touch();
-      let shown = '';
+      let shown = '0/0/0'; // nothing shown yet
       const completion = await readCompletionStream(
         res.body,
         {
-          onChunk(text) {
+          onChunk(answer) {
             lease.touch();
-            if (text === shown) return; // a role, tool-call or finish chunk: no new text
-            shown = text;
-            progress.update(text);
+            // Only text grows, so the lengths tell whether anything new arrived (a role,
+            // tool-call, label or finish chunk shows nothing new).
+            const seen = `${answer.text.length}/${answer.reasoning.length}/${answer.refusal.length}`;
+            if (seen === shown) return;
+            shown = seen;
+            progress.update(answer);
           },
         },
-        cfg.redactor,
+        auth.redactor,
       );
-      progress.finish(completion.choices[0]?.message.content ?? '');
+      const first = completion.choices[0];
+      const text = (v: unknown) => (typeof v === 'string' ? v : '');
+      progress.finish({
+        text: text(first?.message.content),
+        reasoning: text(first?.message['reasoning_content']) + text(first?.message['reasoning']) + text(first?.['reasoning']),
+        refusal: text(first?.message.refusal),
+      });
       return completion;
     }
     // A plain JSON answer (also from a server that ignores `stream`).
@@ -144,9 +164,9 @@ async function send(cfg: ResolvedConfig, step: Step, body: Record<string, Json>,
     progress.stop();
     if (request.signal.aborted) throw request.signal.reason;
     if (isStepError(e) || isNetworkFailure(e)) throw e;
-    // Anything else (a key function that threw, …): its message may quote a secret.
+    // Anything else (a fetch implementation that threw, …): its message may quote a secret.
     const se = StepError.from(e);
-    throw new StepError(se.kind, cfg.redactor.redact(se.message));
+    throw new StepError(se.kind, auth.redactor.redact(se.message));
   } finally {
     waiting.abort();
     timers.abort();

@@ -3,14 +3,25 @@
  * one JSON body or was assembled from `chat.completion.chunk` events. That object is what the
  * memo keeps, and `toResult` turns it into what `llm.chat` returns.
  *
- * Stream assembly follows the published format: `choices[i].delta.content` (and any other
- * string field of a delta, e.g. a provider's `reasoning_content`) is appended; tool calls
- * arrive as `delta.tool_calls[j]` fragments keyed by `index`, whose `id`, `type` and
- * `function.name` come once and whose `function.arguments` is appended; `finish_reason` comes on
- * a late chunk; `usage` on a last chunk with empty `choices` when the request asked for it.
+ * Stream assembly follows the published format. Only the fields that stream as text are
+ * appended: `delta.content`, `refusal`, `reasoning` / `reasoning_content` (the reasoning
+ * fields of DeepSeek, vLLM, Groq, OpenRouter) and each tool call's `function.arguments`; every
+ * other field of a delta is a label (Groq's `channel`, …) and is set, the last non-null value
+ * winning. Tool calls arrive as `delta.tool_calls[j]` fragments keyed by `index`, whose `id`,
+ * `type` and `function.name` come once; `reasoning_details` fragments build a list
+ * (message-parts.ts); `finish_reason` comes on a late chunk; `usage` on a last chunk with empty
+ * `choices` when the request asked for it. The completion's `id`, `model`, … keep the first
+ * real value: an empty one (Azure's content-filter preamble sends `id: ""`, `model: ""`,
+ * `created: 0`) is replaced by a later real one.
+ *
+ * Normalised on the way in, streamed or not: typed content parts become the text and the
+ * reasoning (message-parts.ts); an empty `content` beside tool calls and an empty `refusal` or
+ * reasoning become null, as the types say. A choice's reasoning that came as thinking parts is
+ * kept on the choice (`reasoning`), not in the message: the message is sent back as it is.
  */
 import type { Json } from '../../core/json.ts';
 import { StepError } from '../../core/outcome.ts';
+import { isObj, mergeReasoningDetails, readContentParts } from './message-parts.ts';
 import type { AssistantMessage, ChatChoice, ChatResult, ToolCall, Usage } from './types.ts';
 
 type Obj = { [k: string]: Json };
@@ -26,10 +37,23 @@ export type Completion = {
   [field: string]: unknown;
 };
 
+/** What the first choice shows so far (what progress reports). */
+export interface PartialAnswer {
+  text: string;
+  reasoning: string;
+  refusal: string;
+}
+
+/** Message fields that stream as text and are appended. */
+const TEXT_FIELDS = new Set(['refusal', 'reasoning', 'reasoning_content']);
+const HEAD_FIELDS = ['id', 'created', 'model', 'system_fingerprint', 'service_tier', 'provider'] as const;
+
 interface ChoiceState {
   index: number;
   fields: Obj;
   content: string | null;
+  thinking: string;
+  unknownParts: string[];
   toolCalls: Map<number, { id: string; type: string; name: string; arguments: string; extra: Obj }>;
   finishReason: string | null;
 }
@@ -43,9 +67,9 @@ export class CompletionBuilder {
   /** Applies one parsed `chat.completion.chunk`. @throws StepError (transient) on a malformed chunk */
   add(chunk: unknown): void {
     if (!isObj(chunk)) throw malformed('a stream chunk is not an object');
-    for (const k of ['id', 'created', 'model', 'system_fingerprint', 'service_tier'] as const) {
+    for (const k of HEAD_FIELDS) {
       const v = chunk[k];
-      if (v !== undefined && v !== null && this.#head[k] === undefined) this.#head[k] = v;
+      if (!isEmpty(v) && isEmpty(this.#head[k])) this.#head[k] = v as Json;
     }
     if (isObj(chunk['usage'])) this.#usage = chunk['usage'] as Usage;
     const choices = chunk['choices'];
@@ -55,28 +79,20 @@ export class CompletionBuilder {
       if (!isObj(c)) throw malformed('a choice is not an object');
       const index = typeof c['index'] === 'number' ? c['index'] : 0;
       let st = this.#choices.get(index);
-      if (!st) this.#choices.set(index, (st = { index, fields: {}, content: null, toolCalls: new Map(), finishReason: null }));
+      if (!st) this.#choices.set(index, (st = { index, fields: {}, content: null, thinking: '', unknownParts: [], toolCalls: new Map(), finishReason: null }));
       if (typeof c['finish_reason'] === 'string') st.finishReason = c['finish_reason'];
       const delta = c['delta'];
-      if (!isObj(delta)) continue;
-      for (const [k, v] of Object.entries(delta)) {
-        if (k === 'role') continue;
-        if (k === 'content') {
-          if (typeof v === 'string') st.content = (st.content ?? '') + v;
-        } else if (k === 'tool_calls') {
-          if (Array.isArray(v)) for (const t of v) addToolCall(st, t);
-        } else if (typeof v === 'string') {
-          st.fields[k] = (typeof st.fields[k] === 'string' ? st.fields[k] : '') + v;
-        } else if (v !== null || st.fields[k] === undefined) {
-          st.fields[k] = v;
-        }
-      }
+      if (isObj(delta)) applyDelta(st, delta);
     }
   }
 
-  /** The first choice's text so far (what progress shows). */
-  get text(): string {
-    return this.#choices.get(0)?.content ?? '';
+  /** The first choice's text, reasoning and refusal so far. */
+  get partial(): PartialAnswer {
+    const st = this.#choices.get(0);
+    if (!st) return { text: '', reasoning: '', refusal: '' };
+    const f = st.fields;
+    const reasoning = (typeof f['reasoning_content'] === 'string' ? f['reasoning_content'] : '') + (typeof f['reasoning'] === 'string' ? f['reasoning'] : '') + st.thinking;
+    return { text: st.content ?? '', reasoning, refusal: typeof f['refusal'] === 'string' ? f['refusal'] : '' };
   }
 
   /** Whether any chunk said how the answer ended. */
@@ -94,7 +110,7 @@ export class CompletionBuilder {
             .sort(([a], [b]) => a - b)
             .map(([, t]): ToolCall => ({ ...t.extra, id: t.id, type: t.type, function: { name: t.name, arguments: t.arguments } }));
         }
-        return { index: st.index, message, finish_reason: st.finishReason };
+        return finishChoice({ index: st.index, message, finish_reason: st.finishReason }, st.thinking, st.unknownParts);
       });
     return {
       ...this.#head,
@@ -105,6 +121,30 @@ export class CompletionBuilder {
       choices,
       usage: this.#usage,
     };
+  }
+}
+
+function applyDelta(st: ChoiceState, delta: Obj): void {
+  for (const [k, v] of Object.entries(delta)) {
+    if (k === 'role') continue;
+    if (k === 'content') {
+      if (typeof v === 'string') st.content = (st.content ?? '') + v;
+      else if (Array.isArray(v)) {
+        const parts = readContentParts(v);
+        st.content = (st.content ?? '') + parts.text;
+        st.thinking += parts.thinking;
+        st.unknownParts.push(...parts.unknown);
+      } else if (v !== null) st.unknownParts.push(typeof v);
+    } else if (k === 'tool_calls') {
+      if (Array.isArray(v)) for (const t of v) addToolCall(st, t);
+    } else if (k === 'reasoning_details' && Array.isArray(v)) {
+      const list = Array.isArray(st.fields[k]) ? st.fields[k] : (st.fields[k] = []);
+      mergeReasoningDetails(list, v);
+    } else if (TEXT_FIELDS.has(k) && typeof v === 'string') {
+      st.fields[k] = (typeof st.fields[k] === 'string' ? st.fields[k] : '') + v;
+    } else if (v !== null || st.fields[k] === undefined) {
+      st.fields[k] = v;
+    }
   }
 }
 
@@ -122,14 +162,45 @@ function addToolCall(st: ChoiceState, t: unknown): void {
   }
 }
 
-/** Checks a non-streamed `chat.completion` body. @throws StepError (transient) when it is not one */
+/**
+ * Normalises a choice (empty strings where the types say null) and refuses one whose content
+ * Stepwise could not read at all.
+ * @throws StepError (permanent) when the only content came in parts of unknown types
+ */
+function finishChoice(choice: ChatChoice, thinking: string, unknownParts: readonly string[]): ChatChoice {
+  const m = choice.message;
+  const hasTools = (m.tool_calls?.length ?? 0) > 0;
+  if (m.content === '' && hasTools) m.content = null;
+  for (const k of TEXT_FIELDS) if (m[k] === '') m[k] = null;
+  if (unknownParts.length > 0 && !m.content && !hasTools && !thinking) {
+    throw StepError.permanent(`LLM API answered with content Stepwise cannot read (parts of type ${[...new Set(unknownParts)].join(', ')})`);
+  }
+  if (thinking !== '') choice['reasoning'] = thinking;
+  return choice;
+}
+
+/**
+ * Checks a non-streamed `chat.completion` body.
+ * @throws StepError (transient) when it is not one; (permanent) when its content cannot be read
+ */
 export function parseCompletion(body: unknown): Completion {
   if (!isObj(body) || !Array.isArray(body['choices'])) throw malformed('the response is not a chat completion (no choices)');
   const choices = body['choices'].map((c, i): ChatChoice => {
     if (!isObj(c) || !isObj(c['message'])) throw malformed(`choices[${i}] has no message`);
     const m = c['message'];
-    const message: AssistantMessage = { ...m, role: 'assistant', content: typeof m['content'] === 'string' ? m['content'] : null };
-    return { ...c, index: typeof c['index'] === 'number' ? c['index'] : i, message, finish_reason: typeof c['finish_reason'] === 'string' ? c['finish_reason'] : null };
+    const raw = m['content'];
+    let content: string | null = typeof raw === 'string' ? raw : null;
+    let thinking = '';
+    const unknown: string[] = [];
+    if (Array.isArray(raw)) {
+      const parts = readContentParts(raw);
+      content = parts.text;
+      thinking = parts.thinking;
+      unknown.push(...parts.unknown);
+    } else if (raw !== null && raw !== undefined && typeof raw !== 'string') unknown.push(typeof raw);
+    const message: AssistantMessage = { ...m, role: 'assistant', content };
+    const choice: ChatChoice = { ...c, index: typeof c['index'] === 'number' ? c['index'] : i, message, finish_reason: typeof c['finish_reason'] === 'string' ? c['finish_reason'] : null };
+    return finishChoice(choice, thinking, unknown);
   });
   return {
     ...body,
@@ -142,34 +213,51 @@ export function parseCompletion(body: unknown): Completion {
   };
 }
 
-/** What `llm.chat` returns for a completion. @throws StepError (transient) when it has no choice */
-export function toResult(c: Completion, replayed: boolean): ChatResult {
+/**
+ * Checks that a completion is an answer before it is recorded: a body or stream with no
+ * choice, or whose first choice ended with `finish_reason: 'error'`, is a server glitch. It
+ * is never memoized, so the next attempt asks again.
+ * @throws StepError (transient)
+ */
+export function checkAnswer(c: Completion): void {
   const first = c.choices[0];
   if (!first) throw malformed('the completion has no choices');
+  if (first.finish_reason === 'error') throw StepError.transient('LLM API ended the answer with finish_reason "error"');
+}
+
+/** What `llm.chat` returns for a completion. @throws StepError (transient) when it has no choice */
+export function toResult(c: Completion, replayed: boolean): ChatResult {
+  checkAnswer(c);
+  const first = c.choices[0]!;
+  const m = first.message;
+  const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
   return {
-    message: first.message,
-    content: first.message.content,
-    toolCalls: first.message.tool_calls ?? [],
+    message: m,
+    content: m.content,
+    toolCalls: m.tool_calls ?? [],
     finishReason: first.finish_reason,
     usage: c.usage,
     choices: c.choices,
     id: c.id,
     model: c.model,
+    reasoning: text(m['reasoning_content']) ?? text(m['reasoning']) ?? text(first['reasoning']),
+    reasoningDetails: Array.isArray(m['reasoning_details']) ? (m['reasoning_details'] as Json[]) : [],
+    refusal: text(m.refusal),
     replayed,
   };
 }
 
-/** A recorded value read back from the memo, if it is one of ours. */
+/** A recorded value read back from the memo, if it is one of ours and an answer. */
 export function asCompletion(v: Json | null | undefined): Completion | undefined {
-  return isObj(v) && v['object'] === 'chat.completion' && Array.isArray(v['choices']) ? (v as Completion) : undefined;
+  return isObj(v) && v['object'] === 'chat.completion' && Array.isArray(v['choices']) && v['choices'].length > 0 ? (v as Completion) : undefined;
 }
 
 function malformed(what: string): StepError {
   return StepError.transient(`LLM API sent a malformed answer: ${what}`);
 }
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || v === 0;
 }
 
 function str(v: Json | undefined): string {

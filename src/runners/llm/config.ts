@@ -9,6 +9,7 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { invalidArgument } from '../../core/errors.ts';
 import { browserNetwork, type NetworkStatus } from './network.ts';
+import { Redactor } from './redactor.ts';
 
 export interface LlmOptions {
   /**
@@ -55,8 +56,14 @@ export interface ResolvedConfig {
   leaseMs: number;
   progressIntervalMs: number;
   timeoutMs: number;
-  /** The request headers, secrets included: only ever handed to `fetch`. */
-  headers(): Promise<Record<string, string>>;
+  /**
+   * The headers of one request, secrets included (only ever handed to `fetch`), and the
+   * redactor for that request's messages: the client's secrets plus the key the `apiKey`
+   * function returned this time, forgotten with the request.
+   * @throws whatever the `apiKey` function throws
+   */
+  authorize(): Promise<{ headers: Record<string, string>; redactor: Redactor }>;
+  /** The client's own secrets (a string `apiKey`, the extra headers), for messages outside a request. */
   redactor: Redactor;
 }
 
@@ -82,8 +89,7 @@ export function resolveConfig(o: LlmOptions): ResolvedConfig {
     return v;
   };
   const apiKey = o.apiKey;
-  const redactor = new Redactor(Object.values(extra));
-  if (typeof apiKey === 'string') redactor.add(apiKey);
+  const redactor = new Redactor([...Object.values(extra), ...(typeof apiKey === 'string' ? [apiKey] : [])]);
   const doFetch = o.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
   return {
     endpoint: base.toString(),
@@ -95,40 +101,12 @@ export function resolveConfig(o: LlmOptions): ResolvedConfig {
     progressIntervalMs: positive(o.progressIntervalMs, 'progressIntervalMs', 100),
     timeoutMs: positive(o.timeoutMs, 'timeoutMs', 600_000),
     redactor,
-    async headers() {
-      const h: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra };
+    async authorize() {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra };
       const key = typeof apiKey === 'function' ? await apiKey() : apiKey;
-      if (typeof key === 'string' && key !== '') {
-        redactor.add(key);
-        h['authorization'] = `Bearer ${key}`;
-      }
-      return h;
+      if (typeof key !== 'string' || key === '') return { headers, redactor };
+      headers['authorization'] = `Bearer ${key}`;
+      return { headers, redactor: redactor.with(key) };
     },
   };
-}
-
-/**
- * Removes the client's secrets from text that may be stored or shown (error messages, which
- * the runtime records as the step's last error): a server may echo a key it rejected, and a
- * fetch failure may quote a header.
- */
-export class Redactor {
-  readonly #secrets = new Set<string>();
-
-  constructor(secrets: Iterable<string> = []) {
-    for (const s of secrets) this.add(s);
-  }
-
-  add(secret: string): void {
-    // Very short values (e.g. a header set to "1") are not secrets, and redacting them would
-    // mangle every message.
-    if (secret.length >= 8) this.#secrets.add(secret);
-  }
-
-  redact(text: string): string {
-    let out = text;
-    for (const s of this.#secrets) out = out.split(s).join('[redacted]');
-    // Whatever still looks like a bearer credential (e.g. from a key function that changed).
-    return out.replace(/(bearer\s+)[^\s"',;]+/gi, '$1[redacted]');
-  }
 }

@@ -1,7 +1,8 @@
 /**
  * Streamed tokens to `step.progress`, in batches: the first token at once, then at most one
- * update per `intervalMs` carrying the whole text so far, and a last one when the answer is
- * complete. Each update reaches every open page live and is checkpointed in the run record by
+ * update per `intervalMs` carrying the whole text so far (and the reasoning and refusal so
+ * far, once there are any: a long reasoning phase shows as it happens), and a last one when
+ * the answer is complete. Each update reaches every open page live and is checkpointed in the run record by
  * the runtime (the latest one wins), so a page reloaded mid-generation reads the partial text
  * from `status().progress` at once. Batching bounds those checkpoint writes to 1000/intervalMs
  * per second, however fast the tokens come.
@@ -12,6 +13,7 @@
 import type { Clock } from '../../core/clock.ts';
 import type { Json } from '../../core/json.ts';
 import type { Step } from '../../runtime/types.ts';
+import type { PartialAnswer } from './completion.ts';
 import type { TokenProgress } from './types.ts';
 
 export class ProgressBatcher {
@@ -19,7 +21,7 @@ export class ProgressBatcher {
   readonly #intervalMs: number;
   readonly #clock: Clock;
   #lastAt = -Infinity;
-  #latest: string | undefined;
+  #latest: PartialAnswer | undefined;
   #timer: AbortController | undefined;
   /** Updates sent so far. */
   sent = 0;
@@ -30,9 +32,9 @@ export class ProgressBatcher {
     this.#clock = clock;
   }
 
-  /** The text so far changed. */
-  update(text: string): void {
-    this.#latest = text;
+  /** The answer so far changed. */
+  update(answer: PartialAnswer): void {
+    this.#latest = answer;
     const wait = this.#lastAt + this.#intervalMs - this.#clock.now();
     if (wait <= 0) return this.#flush();
     if (this.#timer) return;
@@ -47,9 +49,9 @@ export class ProgressBatcher {
   }
 
   /** The answer is complete: one last update with the whole text. */
-  finish(text: string): void {
+  finish(answer: PartialAnswer): void {
     this.stop();
-    this.#latest = text;
+    this.#latest = answer;
     this.#flush(true);
   }
 
@@ -61,11 +63,14 @@ export class ProgressBatcher {
   }
 
   #flush(done = false): void {
-    const text = this.#latest;
-    if (text === undefined) return;
+    const answer = this.#latest;
+    if (answer === undefined) return;
     this.#latest = undefined;
     this.#lastAt = this.#clock.now();
-    const update: TokenProgress = done ? { kind: 'tokens', text, done: true } : { kind: 'tokens', text };
+    const update: TokenProgress = { kind: 'tokens', text: answer.text };
+    if (answer.reasoning !== '') update.reasoning = answer.reasoning;
+    if (answer.refusal !== '') update.refusal = answer.refusal;
+    if (done) update.done = true;
     try {
       this.#step.progress(update as Json);
       this.sent++;

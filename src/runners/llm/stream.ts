@@ -7,17 +7,18 @@
  * (some compatible servers omit `[DONE]`). A body that ends before either was cut off (a
  * dropped connection, a proxy timeout): that is a transient failure, and the partial text is
  * not an answer. An `error` object sent inside the stream (OpenAI does this when generation
- * fails midway) is transient too.
+ * fails midway; OpenRouter with an HTTP-like code) fails the attempt, transient or permanent
+ * by its code (errors.ts `streamError`).
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { StepError } from '../../core/outcome.ts';
-import type { Redactor } from './config.ts';
-import { CompletionBuilder, type Completion } from './completion.ts';
-import { serverMessage } from './errors.ts';
+import { CompletionBuilder, type Completion, type PartialAnswer } from './completion.ts';
+import { streamError } from './errors.ts';
+import type { Redactor } from './redactor.ts';
 
 export interface StreamHooks {
-  /** After each chunk that was applied (text = the first choice's text so far). */
-  onChunk(text: string): void;
+  /** After each chunk that was applied, with the first choice's answer so far. */
+  onChunk(answer: PartialAnswer): void;
 }
 
 /**
@@ -42,8 +43,8 @@ export async function readCompletionStream(body: ReadableStream<Uint8Array>, hoo
       failure = StepError.transient('LLM API sent a malformed stream: an event is not JSON');
       return;
     }
-    if (ev.event === 'error' || (typeof chunk === 'object' && chunk !== null && 'error' in chunk)) {
-      failure = StepError.transient(redactor.redact(`LLM API reported an error mid-stream: ${serverMessage(ev.data)}`));
+    if (ev.event === 'error' || (typeof chunk === 'object' && chunk !== null && isPresent((chunk as { error?: unknown }).error))) {
+      failure = streamError(ev.data, redactor);
       return;
     }
     try {
@@ -52,7 +53,7 @@ export async function readCompletionStream(body: ReadableStream<Uint8Array>, hoo
       failure = StepError.from(e);
       return;
     }
-    hooks.onChunk(builder.text);
+    hooks.onChunk(builder.partial);
   };
   const parser = createParser({ onEvent });
   const reader = body.getReader();
@@ -70,7 +71,11 @@ export async function readCompletionStream(body: ReadableStream<Uint8Array>, hoo
   }
   if (failure) throw failure;
   if (!done && !builder.finished) {
-    throw StepError.transient(`LLM API stream ended before the answer was complete (${builder.text.length} characters received)`);
+    throw StepError.transient(`LLM API stream ended before the answer was complete (${builder.partial.text.length} characters received)`);
   }
   return builder.build();
+}
+
+function isPresent(v: unknown): boolean {
+  return v !== undefined && v !== null;
 }

@@ -66,6 +66,11 @@ export type ChatChoice = {
   message: AssistantMessage;
   /** 'stop' | 'length' | 'tool_calls' | 'content_filter' | …; null when the server sent none. */
   finish_reason: string | null;
+  /**
+   * Reasoning that arrived as typed `thinking` content parts (Mistral), kept here rather than
+   * in `message` so the message can be sent back unchanged. Absent otherwise.
+   */
+  reasoning?: string;
   [field: string]: unknown;
 };
 
@@ -73,7 +78,10 @@ export type ChatChoice = {
 export type ChatResult = {
   /** The first choice's message (`choices[0].message`), ready to append to `messages`. */
   message: AssistantMessage;
-  /** `message.content`: the text, or null (e.g. a tool-calls-only answer). */
+  /**
+   * `message.content`: the text (typed text parts joined), or null (e.g. a tool-calls-only
+   * answer, also when the server sent "" beside the tool calls).
+   */
   content: string | null;
   /** `message.tool_calls`, or [] when the model called no function. */
   toolCalls: ToolCall[];
@@ -86,6 +94,19 @@ export type ChatResult = {
   id: string;
   model: string;
   /**
+   * The first choice's reasoning text, whichever way the provider sent it:
+   * `message.reasoning_content` (DeepSeek, older vLLM), `message.reasoning` (vLLM, Groq,
+   * OpenRouter) or `thinking` content parts (Mistral); null when there was none.
+   */
+  reasoning: string | null;
+  /**
+   * `message.reasoning_details` (OpenRouter), streamed fragments joined into one list; [] when
+   * absent. Send the message back as it is to keep the reasoning signatures across turns.
+   */
+  reasoningDetails: Json[];
+  /** `message.refusal`: the model's refusal text, or null (also when the server sent ""). */
+  refusal: string | null;
+  /**
    * True when the answer came from this step's memo: recorded by an earlier delivery of the
    * step, and no HTTP request was made this time.
    */
@@ -97,6 +118,10 @@ export type TokenProgress = {
   kind: 'tokens';
   /** The first choice's text so far. */
   text: string;
+  /** The first choice's reasoning so far; absent while there is none. */
+  reasoning?: string;
+  /** The first choice's refusal so far; absent while there is none. */
+  refusal?: string;
   /** True on the last update of a finished answer. */
   done?: boolean;
 };
