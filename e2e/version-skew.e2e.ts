@@ -213,6 +213,52 @@ describe('version skew and schema upgrades during a deploy', () => {
     );
   });
 
+  it('each build with a workflow the other lacks, both tabs open: the executor role changes hands and every run succeeds once', async (ctx) => {
+    const session = await browsers.launch();
+    const db = 'skew-lacks';
+    const oldTab = await openBuild(session, db, 1);
+    await pollUntil(() => hello(oldTab), (h) => h.executing, 15_000);
+    const newTab = await openBuild(session, db, 2);
+    expect((await hello(newTab)).executing).toBe(false);
+
+    const input = { steps: 3, stepMs: 200 };
+    const kinds = { work: 'shared', onlyOld: 'old', onlyNew: 'new' } as const;
+    const runs = (['work', 'onlyOld', 'onlyNew'] as const).flatMap((workflow) => Array.from({ length: 6 }, (_, i) => ({ workflow, runId: `${kinds[workflow]}-${i}` })));
+    // Each run is submitted from the tab whose build knows its workflow; the shared ones from both.
+    const fromOld = runs.filter((r) => r.workflow === 'onlyOld' || (r.workflow === 'work' && Number(r.runId.slice(-1)) % 2 === 0));
+    const fromNew = runs.filter((r) => !fromOld.includes(r));
+    const submitted = await Promise.all([
+      oldTab.evaluate(({ runs, input }) => Promise.all(runs.map((r) => window.app.submit({ ...r, input }))), { runs: fromOld, input }),
+      newTab.evaluate(({ runs, input }) => Promise.all(runs.map((r) => window.app.submit({ ...r, input }))), { runs: fromNew, input }),
+    ]);
+    expect(submitted.flat().every((s) => s.newlySubmitted)).toBe(true);
+    const all = runs.map((r) => r.runId);
+
+    for (const runId of all) expect(await waitForRun(newTab, runId, { timeoutMs: 90_000 }), runId).toMatchObject({ state: 'succeeded', result: [0, 1, 2] });
+    for (const runId of all) expect(await settledSteps(newTab, runId), runId).toEqual([[0, 'continued'], [1, 'continued'], [2, 'succeeded']]);
+    expect(await newTab.evaluate(() => window.app.deadJobs())).toEqual([]);
+
+    const spans = intervals(ledger.records);
+    const { cut, unsettled } = await checkDeliveries(newTab, all, spans);
+    // A handover waits for the steps in flight: nothing was cut off or redelivered.
+    expect([...cut, ...unsettled]).toEqual([]);
+    expect(overlaps(spans, (a, b) => a.runId === b.runId && a.step === b.step)).toEqual([]);
+    expect(overlaps(spans, (a, b) => a.instance !== b.instance)).toEqual([]);
+    // Each build ran exactly what it knows, the shared workflow by either.
+    for (const s of spans) {
+      if (s.runId.startsWith('old-')) expect(s.build, JSON.stringify(s)).toBe('1');
+      if (s.runId.startsWith('new-')) expect(s.build, JSON.stringify(s)).toBe('2');
+    }
+    // The role changed hands: old, then new, then old again at least (the old-only runs' later steps).
+    const order = [...spans].sort((a, b) => a.from - b.from).map((s) => s.build);
+    const turns = order.filter((b, i) => i === 0 || b !== order[i - 1]);
+    expect(turns.length).toBeGreaterThanOrEqual(3);
+    expect(turns[0]).toBe('1');
+    const hooks = ledger.records.filter((r) => r.kind === 'hook');
+    expect(new Set(hooks.map((h) => h.runId))).toEqual(new Set(all));
+    await note(ctx, `[skew] ${all.length} runs of three workflows, executor turns ${turns.join('→')} (${turns.length}); hook calls ${hooks.length}`);
+  });
+
   /** Polls a page's client until a call rejects with `name` (the old release learning it is outdated). */
   async function rejectsWith(page: Page, name: string): Promise<{ name: string; message: string }> {
     return pollUntil(

@@ -9,6 +9,7 @@
  */
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import type { RunEvent, RunStatus } from '../core/types.ts';
+import { randomToken } from '../core/ids.ts';
 import { installErrorTransfer } from '../rpc/errors.ts';
 import { names, type ChannelMessage, type RunApi, type WorkerApi } from '../rpc/protocol.ts';
 import { openConnection, unavailable, type Connection } from './connection.ts';
@@ -90,6 +91,25 @@ export function connect(options: ConnectOptions): StepwiseClient {
   };
   current = open();
 
+  // The caller lock: held while this client is open, so the worker can drop its waits once the
+  // client is gone (closed, or its page reloaded or crashed). Taken at the first wait.
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  const caller = names.callerLock(db, randomToken());
+  let callerHeld: Promise<string | undefined> | undefined;
+  let releaseCaller: (() => void) | undefined;
+  const holdCaller = (): Promise<string | undefined> =>
+    (callerHeld ??= locks
+      ? new Promise<string | undefined>((granted) => {
+          locks
+            .request(caller, () => {
+              if (closed) return granted(undefined); // closed meanwhile: release at once
+              granted(caller);
+              return new Promise<void>((r) => (releaseCaller = r));
+            })
+            .catch(() => granted(undefined));
+        })
+      : Promise.resolve(undefined));
+
   const call = async <K extends keyof WorkerApi>(method: K, ...args: Parameters<WorkerApi[K]>): Promise<Awaited<ReturnType<WorkerApi[K]>>> => {
     if (closed) throw unavailable('the client was closed');
     const c = await current;
@@ -158,7 +178,7 @@ export function connect(options: ConnectOptions): StepwiseClient {
     cancel: (runId) => call('cancel', runId),
     status: (runId) => call('status', runId),
     list: (query) => call('list', query),
-    wait: (runId, o) => call('wait', runId, o),
+    wait: async (runId, o) => call('wait', runId, o, await holdCaller()),
     sendEvent: (key, payload) => call('sendEvent', key, payload),
     clearEvent: (key) => call('clearEvent', key),
     deadJobs: (query) => call('deadJobs', query),
@@ -194,6 +214,7 @@ export function connect(options: ConnectOptions): StepwiseClient {
     },
     close() {
       closed = true;
+      releaseCaller?.();
       channel?.close();
       watchers.clear();
       void current.then((c) => c.close(), () => undefined);

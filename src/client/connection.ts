@@ -115,8 +115,10 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
     throw new WorkflowError('InvalidState', `the worker speaks protocol ${hello.protocol}, this page ${PROTOCOL_VERSION}: reload the page`);
   }
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  // Granted only once the worker (the holder) is gone; released at once.
-  void locks?.request(hello.aliveLock, () => markDead());
+  // Granted only once the worker (the holder) is gone; released at once. Withdrawn by `close`,
+  // so a closed connection leaves no request queued behind a worker that may live for long.
+  const withdraw = new AbortController();
+  locks?.request(hello.aliveLock, { signal: withdraw.signal }, () => markDead()).catch(() => undefined);
   // The calls in flight, rejected together when the worker dies: ONE reaction on `dead`, not one
   // per call (a reaction per call stayed attached to `dead`, pending for the worker's whole life,
   // with the call's arguments and comlink proxy: bench/heap.ts, +13 MB on the page after 10,000 runs).
@@ -144,6 +146,7 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
       });
     },
     close() {
+      withdraw.abort();
       markDead();
       k.close();
     },

@@ -3,8 +3,9 @@ import { MockClock } from '../core/clock.ts';
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import type { HelloOutcome, WorkerApi } from '../rpc/protocol.ts';
 import type { RuntimeCore } from '../runtime/runtime-core.ts';
+import type { Callers } from './callers.ts';
 
-export function workerApi(ready: Promise<RuntimeCore>, hello: () => HelloOutcome): WorkerApi {
+export function workerApi(ready: Promise<RuntimeCore>, hello: () => HelloOutcome, callers: Callers): WorkerApi {
   const rt = ready;
   const clock = async (): Promise<MockClock> => {
     const c = (await rt).clock;
@@ -24,7 +25,19 @@ export function workerApi(ready: Promise<RuntimeCore>, hello: () => HelloOutcome
     cancel: async (runId) => (await rt).cancel(runId),
     status: async (runId) => (await rt).status(runId),
     list: async (query) => (await rt).list(query),
-    wait: async (runId, options) => (await rt).wait(runId, options),
+    wait: async (runId, options, caller) => {
+      const runtime = await rt;
+      const lease = callers.use(caller);
+      try {
+        // Only `timeoutMs` crosses the port: the signal is the worker's own, tied to the caller.
+        const signal = lease.signal ? { signal: lease.signal } : {};
+        const timeout = typeof options === 'object' && options !== null && options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {};
+        const o = options === undefined || (typeof options === 'object' && options !== null) ? { ...timeout, ...signal } : options; // a wrong type is refused by `wait`
+        return await runtime.wait(runId, o);
+      } finally {
+        lease.done();
+      }
+    },
     sendEvent: async (key, payload) => (await rt).sendEvent(key, payload),
     clearEvent: async (key) => (await rt).clearEvent(key),
     deadJobs: async (query) => (await rt).deadJobs(query),

@@ -1,11 +1,13 @@
 /**
  * Coordination between runtime instances of one database (a SharedWorker and per-tab workers,
  * or two builds side by side during a deploy), over a BroadcastChannel: an enqueue anywhere
- * wakes the executor; a cancel request reaches the instance running the step. Messages that
- * arrive are re-announced locally only, never rebroadcast (no echo between instances).
+ * wakes the executor; a cancel request reaches the instance running the step, once the stored
+ * job confirms it. Messages that arrive are re-announced locally only, never rebroadcast (no
+ * echo between instances).
  */
 import type { QueueCore } from '../queue/queue-core.ts';
 import { names, type PeerMessage } from '../rpc/protocol.ts';
+import type { JobRecord } from '../store/db.ts';
 
 export function linkPeers(queue: QueueCore, db: string, instanceId: string, queueName: string): () => void {
   if (typeof BroadcastChannel === 'undefined') return () => undefined;
@@ -22,7 +24,19 @@ export function linkPeers(queue: QueueCore, db: string, instanceId: string, queu
     relaying = true;
     try {
       if (m.kind === 'enqueued') queue.announce(queueName);
-      else if (m.kind === 'cancelRequested' && typeof m.jobId === 'string') queue.announceCancel(m.jobId);
+      else if (m.kind === 'cancelRequested' && typeof m.jobId === 'string') void relayCancel(m.jobId);
+    } finally {
+      relaying = false;
+    }
+  };
+  // Any same-origin context can post on the channel: a cancel message only reaches the step if
+  // the cancel is stored (the sender commits it before posting), so a stray or forged one aborts nothing.
+  const relayCancel = async (jobId: string) => {
+    const job = await queue.store.read((t) => t.get<JobRecord>('jobs', jobId), ['jobs']).catch(() => undefined);
+    if (!job?.cancelRequested) return;
+    relaying = true;
+    try {
+      queue.announceCancel(jobId);
     } finally {
       relaying = false;
     }

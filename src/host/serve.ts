@@ -18,6 +18,8 @@ import { PROTOCOL_VERSION, WORKER_METHODS, names, type ChannelMessage, type Hell
 import type { RuntimeOptions } from '../runtime/options.ts';
 import { RuntimeCore } from '../runtime/runtime-core.ts';
 import { workerApi } from './api.ts';
+import { Callers } from './callers.ts';
+import { takeExecutorRole } from './executor-role.ts';
 import { holdForever, lockManager } from './locks.ts';
 import { linkPeers } from './peers.ts';
 
@@ -75,27 +77,27 @@ export function serve(options: ServeOptions): WorkerHost {
   ready.catch(() => undefined);
 
   const executingPromise = ready.then(async (runtime) => {
-    const become = async () => {
+    if (!locks) {
+      // No Web Locks: a single instance is assumed (time leases + fencing).
       await runtime.start();
       executing = true;
-    };
-    if (!locks) return become(); // no Web Locks: a single instance is assumed (time leases + fencing)
-    await new Promise<void>((resolve, reject) => {
-      void locks.request(names.executorLock(db), async () => {
-        try {
-          await become();
-          resolve();
-        } catch (e) {
-          reject(e);
-          return;
-        }
-        await new Promise<never>(() => undefined); // hold the role until this instance dies
-      });
+      return;
+    }
+    const role = takeExecutorRole({
+      locks,
+      db,
+      instanceId,
+      runtime,
+      clock: runtime.clock,
+      knows: { workflows: Object.keys(options.workflows), hooks: (options.hooks ?? []).map((h) => h.name) }, // validated by `open`
+      onChange: (now) => (executing = now),
     });
+    runtime.queue.store.onUpgradeElsewhere(() => role.close());
+    await role.first;
   });
   executingPromise.catch(() => undefined);
 
-  const api = workerApi(ready, hello);
+  const api = workerApi(ready, hello, new Callers(locks, db));
   if (shared) {
     scope.onconnect = (e: MessageEvent) => {
       for (const port of e.ports) expose(api, guardedEndpoint(port, WORKER_METHODS));

@@ -1,5 +1,5 @@
 /** Read-side inspection (stats, jobs, dead letters, history) and the dead-letter requeue. */
-import { WorkflowError } from '../core/errors.ts';
+import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import type { JobAttemptRecord, JobRecord, JobState, QueueRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import { markWaiting, recordAttempt, type QueueContext } from './context.ts';
@@ -17,13 +17,53 @@ export async function stats(t: Tx, queue: string): Promise<QueueStats> {
   return { pending, scheduled, claimed, dead, done: counter?.done ?? 0 };
 }
 
-/** Dead jobs of `queue` in id order, `limit` at a time after the id `after`. */
+/** The largest page `deadJobs` returns: a page is held in memory whole. */
+export const MAX_DEAD_JOBS_PAGE = 1000;
+
+/** @throws `InvalidArgument` unless `limit` is an integer from 0 to `MAX_DEAD_JOBS_PAGE` */
+export function checkDeadJobsLimit(limit: unknown): asserts limit is number {
+  if (!(Number.isSafeInteger(limit) && (limit as number) >= 0 && (limit as number) <= MAX_DEAD_JOBS_PAGE)) {
+    throw invalidArgument('limit', `must be an integer from 0 to ${MAX_DEAD_JOBS_PAGE}; page on with \`after\` (the last job id of a page)`, limit);
+  }
+}
+
+/**
+ * Dead jobs of `queue` in id order, `limit` (at most `MAX_DEAD_JOBS_PAGE`) at a time after the
+ * id `after`. Reads only the page: a key cursor on the queue's dead jobs starts right after
+ * `after`, however many dead jobs there are.
+ * @throws `InvalidArgument` for a limit out of range
+ */
 export async function deadJobs(t: Tx, queue: string, after: string | undefined, limit: number): Promise<JobRecord[]> {
-  if (limit <= 0) return [];
-  const ids = (await t.getAllKeys('jobs', '[queue+state]', [queue, 'dead'])) as string[];
-  const page = ids.filter((id) => after === undefined || id > after).slice(0, limit);
-  const jobs = await Promise.all(page.map((id) => t.get<JobRecord>('jobs', id)));
+  checkDeadJobsLimit(limit);
+  if (limit === 0) return [];
+  const ids = await deadIds(t, queue, after, limit);
+  const jobs = await Promise.all(ids.map((id) => t.get<JobRecord>('jobs', id)));
   return jobs.filter((j): j is JobRecord => j !== undefined);
+}
+
+/** Up to `limit` ids of `queue`'s dead jobs greater than `after`, in order. */
+function deadIds(t: Tx, queue: string, after: string | undefined, limit: number): Promise<string[]> {
+  const key = [queue, 'dead'];
+  return new Promise((resolve, reject) => {
+    const ids: string[] = [];
+    const r = t.raw.objectStore('jobs').index('[queue+state]').openKeyCursor(t.keyRange.only(key));
+    let jumped = false;
+    r.onsuccess = () => {
+      const cursor = r.result;
+      if (!cursor) return resolve(ids);
+      const id = cursor.primaryKey as string;
+      if (after !== undefined && id <= after) {
+        if (jumped) return cursor.continue(); // on `after` itself
+        jumped = true;
+        // Entries of one index key are in id order: jump to `after` instead of walking to it.
+        return cursor.continuePrimaryKey(key, after);
+      }
+      ids.push(id);
+      if (ids.length >= limit) return resolve(ids);
+      cursor.continue();
+    };
+    r.onerror = () => reject(r.error);
+  });
 }
 
 export function history(t: Tx, jobId: string): Promise<JobAttemptRecord[]> {

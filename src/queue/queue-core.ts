@@ -12,7 +12,7 @@
  * Events (`on`) are emitted in this process after the transaction commits: `enqueued` wakes
  * idle claimers, `cancelRequested` lets the runtime abort a running step.
  */
-import { checkFunction, checkInt, checkOptions, checkString } from '../core/check.ts';
+import { checkFunction, checkOptions, checkString } from '../core/check.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { Emitter } from '../core/emitter.ts';
 import { UlidGenerator, randomToken } from '../core/ids.ts';
@@ -21,10 +21,10 @@ import type { Store } from '../store/store.ts';
 import type { Tx } from '../store/tx.ts';
 import { nextDueAt } from './claim.ts';
 import { DEFAULT_QUEUE_CONFIG, checkQueueName, queueConfig, type QueueContext } from './context.ts';
-import { deadJobs, requeueDead } from './inspect.ts';
+import { checkDeadJobsLimit, deadJobs, requeueDead } from './inspect.ts';
 import { kvReads, type KvReads } from './kv.ts';
 import { QueueOps } from './ops.ts';
-import { claimOwners, reapExpired, recoverOwners, sweepRetention, type RecoveryOutcome } from './recovery.ts';
+import { claimOwners, reapExpired, recoverOwners, sweepRetention, writeRecovery, type RecoveryOutcome } from './recovery.ts';
 import type { AutoDeadLetterHook, AutoRequeueHook, QueueConfig, QueueConfigInput } from './types.ts';
 
 export interface QueueOptions {
@@ -125,9 +125,12 @@ export class QueueCore {
 
   // ---- recovery and retention ----------------------------------------------------------
 
-  /** Returns expired claims to pending (or dead at their attempt limit). */
-  async reap(): Promise<RecoveryOutcome> {
-    const out = await this.store.write((t) => reapExpired(t, this.ctx));
+  /**
+   * Returns expired claims to pending (or dead at their attempt limit). `held`: the claim tokens
+   * the caller still works on (its deliveries in flight, which watch their own leases): left alone.
+   */
+  async reap(options: { held?: ReadonlySet<string> } = {}): Promise<RecoveryOutcome> {
+    const out = await writeRecovery(this.store, (t) => reapExpired(t, this.ctx, 512, options.held));
     this.#announceRecovered(out);
     return out;
   }
@@ -144,7 +147,7 @@ export class QueueCore {
     const dead = new Set<string | null>();
     for (const o of owners) if (!(await isAlive(o))) dead.add(o);
     if (dead.size === 0) return { requeued: [], deadLettered: [], skipped: 0 };
-    const out = await this.store.write((t) => recoverOwners(t, this.ctx, (o) => dead.has(o), options.queue));
+    const out = await writeRecovery(this.store, (t) => recoverOwners(t, this.ctx, (o) => dead.has(o), options.queue));
     this.#announceRecovered(out);
     return out;
   }
@@ -156,12 +159,16 @@ export class QueueCore {
 
   // ---- dead letters --------------------------------------------------------------------
 
+  /**
+   * Dead jobs of `queue` in id order: `limit` (default 100, at most 1000) after the id `after`.
+   * @throws `InvalidArgument` (a limit out of range: page with `after` instead)
+   */
   async deadJobs(queue: string, options: { after?: string; limit?: number } = {}): Promise<JobRecord[]> {
     checkQueueName(queue);
     checkOptions(options, 'deadJobs options');
     if (options.after !== undefined) checkString(options.after, 'after', 'must be a job id');
     const limit = options.limit ?? 100;
-    checkInt(limit, 'limit', 0);
+    checkDeadJobsLimit(limit);
     return this.store.read((t) => deadJobs(t, queue, options.after, limit), ['jobs']);
   }
 

@@ -6,9 +6,15 @@
  * counts one more; one already at its limit is dead-lettered instead, and the layer above
  * hears of it in the same transaction (`onAutoDeadLetter`), so a run never stays half-ended.
  * A record that cannot be processed (corrupt, foreign) is skipped, never blocking the rest.
+ *
+ * A dead-letter that ends a run promises what a terminal settlement does: it commits with
+ * `strict` durability. Recovery runs relaxed (it mostly requeues); the layer above refuses to
+ * end a run in a relaxed transaction (`requireStrict`), and `writeRecovery` then runs the whole
+ * recovery again, strictly, so the rare dead-letter costs one aborted transaction.
  */
 import type { JobRecord } from '../store/db.ts';
-import type { Tx } from '../store/tx.ts';
+import type { Store } from '../store/store.ts';
+import type { Tx, TxBody } from '../store/tx.ts';
 import { deleteJob, markDead, markWaiting, recordAttempt, releaseClaim, type QueueContext } from './context.ts';
 import { QueueOps } from './ops.ts';
 import type { AutoDeadLetterReason } from './types.ts';
@@ -20,11 +26,12 @@ export interface RecoveryOutcome {
   skipped: number;
 }
 
-/** Recovers every claim whose lease has expired (`leaseUntil <= now`). */
-export async function reapExpired(t: Tx, ctx: QueueContext, limit = 512): Promise<RecoveryOutcome> {
+/** Recovers every claim whose lease has expired (`leaseUntil <= now`), except those whose token is in `held`. */
+export async function reapExpired(t: Tx, ctx: QueueContext, limit = 512, held: ReadonlySet<string> = new Set()): Promise<RecoveryOutcome> {
   const now = ctx.clock.now();
-  const expired = await t.getAll<JobRecord>('jobs', 'leaseUntil', t.keyRange.upperBound(now), limit);
-  return recover(t, ctx, expired, 'lease expired', now);
+  // Read past the held claims, so that they never crowd the others out of one reap.
+  const expired = await t.getAll<JobRecord>('jobs', 'leaseUntil', t.keyRange.upperBound(now), limit + held.size);
+  return recover(t, ctx, expired.filter((j) => j.claimToken === null || !held.has(j.claimToken)).slice(0, limit), 'lease expired', now);
 }
 
 /**
@@ -93,4 +100,37 @@ export async function sweepRetention(t: Tx, ctx: QueueContext, limit = 512): Pro
   const expired = await t.getAll<JobRecord>('jobs', 'purgeAt', t.keyRange.upperBound(ctx.clock.now()), limit);
   for (const job of expired) deleteJob(t, job);
   return expired.length;
+}
+
+/**
+ * Thrown inside a transaction that is not `strict` by a body whose writes must be (it ends a
+ * run). It never reaches a caller: whoever opened the transaction runs the body again, strictly.
+ */
+export class StrictRequired extends Error {
+  constructor() {
+    super('this write must commit with strict durability');
+    this.name = 'StrictRequired';
+  }
+}
+
+/**
+ * @throws `StrictRequired` unless `t` commits with strict durability (an engine that does not
+ * report durability, and so ignores the hint, is taken at its word)
+ */
+export function requireStrict(t: Tx): void {
+  const durability: string | undefined = t.raw.durability;
+  if (durability !== undefined && durability !== 'strict') throw new StrictRequired();
+}
+
+/**
+ * Runs `body` in a relaxed read-write transaction, or again in a strict one when it turns out to
+ * need one (`requireStrict`): for writes that only sometimes end a run.
+ */
+export async function writeRecovery<T>(store: Store, body: TxBody<T>): Promise<T> {
+  try {
+    return await store.write(body);
+  } catch (e) {
+    if (!(e instanceof StrictRequired)) throw e;
+    return store.write(body, { strict: true });
+  }
 }

@@ -50,6 +50,8 @@ export interface RunApi {
 /** Everything a page can ask of the worker: the runtime's methods, a hello, test clock control. */
 export interface WorkerApi extends RunApi {
   hello(): Promise<HelloOutcome>;
+  /** `RunApi.wait`, given the caller lock of the client that asks: the wait is dropped once that client is gone. */
+  wait(runId: string, options?: { timeoutMs?: number }, caller?: string): Promise<RunOutcome>;
   /** Test control of a worker started with a MockClock; rejects `InvalidState` otherwise. */
   advanceClock(ms: number): Promise<number>;
   setClock(ms: number): Promise<number>;
@@ -80,6 +82,16 @@ export type PeerMessage =
   | { kind: 'enqueued'; from: string }
   | { kind: 'cancelRequested'; jobId: string; from: string };
 
+/** What an instance registers: the names of its workflows and terminal hooks. */
+export interface Knows {
+  workflows: readonly string[];
+  hooks: readonly string[];
+}
+
+function isStrings(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
 export const names = {
   /** SharedWorker name: encodes `extendedLifetime`, so clients that disagree get separate workers instead of an error. */
   worker: (db: string, extendedLifetime: boolean) => `stepwise:${db}${extendedLifetime ? ':extended' : ''}`,
@@ -89,6 +101,25 @@ export const names = {
   aliveLock: (db: string, instanceId: string) => `stepwise:${db}:alive:${instanceId}`,
   /** One executor per database, whatever the script URL or build. */
   executorLock: (db: string) => `stepwise:${db}:executor`,
+  /** Held by every executing-capable instance for its life: names the workflows and hooks it registers. */
+  knowsLock: (db: string, instanceId: string, knows: Knows) => `stepwise:${db}:knows:${instanceId}:${JSON.stringify({ workflows: knows.workflows, hooks: knows.hooks })}`,
+  /** The instance and names a `knowsLock` advertises, or undefined for any other lock name. */
+  parseKnowsLock(db: string, name: string): (Knows & { instanceId: string }) | undefined {
+    const prefix = `stepwise:${db}:knows:`;
+    if (!name.startsWith(prefix)) return undefined;
+    const rest = name.slice(prefix.length);
+    const at = rest.indexOf(':');
+    if (at <= 0) return undefined;
+    try {
+      const v = JSON.parse(rest.slice(at + 1)) as Partial<Knows>;
+      if (!isStrings(v.workflows) || !isStrings(v.hooks)) return undefined;
+      return { instanceId: rest.slice(0, at), workflows: v.workflows, hooks: v.hooks };
+    } catch {
+      return undefined;
+    }
+  },
+  /** Held by a page's client until it closes or the page dies: the worker drops that client's waits then. */
+  callerLock: (db: string, token: string) => `stepwise:${db}:caller:${token}`,
   eventsChannel: (db: string) => `stepwise:${db}:events`,
   peerChannel: (db: string) => `stepwise:${db}:peers`,
 };

@@ -3,6 +3,10 @@
  * one buffered payload (a later send replaces it, J-05). `sendEvent` commits strictly before
  * it returns (J-13): either the waiting step was woken carrying the payload, or the payload is
  * buffered for the next waiter or for the waiting step's own timeout (J-08).
+ *
+ * Each buffered payload has an id of its own (a step that read one releases that one, never a
+ * later send of the same millisecond), and is kept `eventRetentionMs` (default 7 days) after it
+ * was sent: the retention sweep (sweeper.ts) then discards it, keeping any waiter registration.
  */
 import { invalidArgument } from '../core/errors.ts';
 import { checkJson, type Json } from '../core/json.ts';
@@ -34,7 +38,7 @@ export async function sendEvent(ctx: RuntimeContext, key: string, payload: Json)
       }
       // A stale registration (its step already promoted or gone): buffer instead (J-15).
     }
-    ev.buffered = { payload, at: now };
+    ev.buffered = { payload, at: now, id: ctx.queue.newId() };
     ops.t.put('events', ev);
     return { result: 'buffered' as const, runId: undefined };
   }, { strict: true });

@@ -7,32 +7,29 @@
  * nothing" and "went to sleep". Otherwise it sleeps on the runtime clock until the next due
  * job, the next maintenance tick or the poll interval (work from other instances).
  */
-import { WorkflowError, isWorkflowError } from '../core/errors.ts';
+import { WorkflowError, isWorkflowError, messageOf } from '../core/errors.ts';
 import { idProblem } from '../core/ids.ts';
 import { hashJson, type Json } from '../core/json.ts';
 import { StepError, isStepError } from '../core/outcome.ts';
 import type { Claim } from '../queue/types.ts';
 import type { JobRecord } from '../store/db.ts';
 import type { RuntimeContext } from './context.ts';
+import { Deliveries, type Running } from './deliveries.ts';
+import { LEASE_LOST } from './delivery-lease.ts';
 import { processNotification } from './notifications.ts';
-import { HEADER, toStatus, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
+import { parkingOf } from './parking.ts';
+import { HEADER, bufferId, toStatus, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
 import { SettleBatcher } from './settle-batcher.ts';
-import { checkOutcome, claimWithRuns, parseReplay, remainingDelay, type Delivery, type Verdict } from './settlement.ts';
+import { checkOutcome, claimWithRuns, parseReplay, remainingDelay, type ClaimedStep, type Delivery, type Verdict } from './settlement.ts';
 import { buildStep, type DeliveryHandles } from './step-context.ts';
 import type { StepRunner } from './types.ts';
-
-interface Running {
-  runId: string | undefined;
-  controller: AbortController | undefined;
-  done: Promise<void>;
-}
 
 /** Backoff for a settlement that failed on storage (O-16): the runner is not re-invoked. */
 const SETTLE_RETRY_MS = [50, 250, 1000, 4000];
 
 export class Executor {
   readonly #ctx: RuntimeContext;
-  readonly #inFlight = new Map<string, Running>();
+  readonly #inFlight: Deliveries;
   readonly #settlements: SettleBatcher;
   #wake = new AbortController();
   #stopping = false;
@@ -43,7 +40,8 @@ export class Executor {
 
   constructor(ctx: RuntimeContext) {
     this.#ctx = ctx;
-    this.#settlements = new SettleBatcher(ctx);
+    this.#inFlight = new Deliveries(ctx, (e) => (this.lastError = e));
+    this.#settlements = new SettleBatcher(ctx, { mayClaim: () => !this.#stopping, onClaims: (claims) => this.#accept(claims) });
   }
 
   get running(): boolean {
@@ -75,26 +73,31 @@ export class Executor {
     await this.#ctx.queue.recoverClaims((o) => o === mine, { queue: this.#ctx.options.queueName });
   }
 
-  /** Stops claiming; with `drain`, waits for the steps in flight to settle. */
+  /**
+   * Stops claiming. Claims already on their way when it is called (the loop's, or a settlement
+   * batch's for the slots it frees) are given back unstarted before it returns: once `stop`
+   * has returned, this executor claims and starts nothing. With `drain`, it then waits for every
+   * delivery held here (steps and hooks) to settle; abandoned ones (lease lost) are not waited for.
+   */
   async stop(drain: boolean): Promise<void> {
     this.#stopping = true;
     this.#wake.abort();
     this.#offQueue();
     const loop = this.#loop;
     this.#loop = undefined;
-    if (drain) {
-      await loop;
-      while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()].map((r) => r.done));
-    }
+    await loop;
+    await this.#settlements.quiesce();
+    await this.#inFlight.released();
+    if (drain) await this.#inFlight.drain();
   }
 
   /** Aborts the step of `runId` running here, if any (an external cancel). */
   abortRun(runId: string): void {
-    for (const r of this.#inFlight.values()) if (r.runId === runId) r.controller?.abort(cancelReason());
+    this.#inFlight.abort((c) => c.job.runId === runId, cancelReason());
   }
 
   #abortJob(jobId: string): void {
-    this.#inFlight.get(jobId)?.controller?.abort(cancelReason());
+    this.#inFlight.abort((c) => c.job.id === jobId, cancelReason());
   }
 
   async #run(): Promise<void> {
@@ -105,12 +108,14 @@ export class Executor {
       try {
         if (clock.now() >= nextMaintenance) {
           nextMaintenance = clock.now() + options.reapIntervalMs;
-          await queue.reap();
+          // Claims held here are not reaped: their own watchdog decides when one is lost, and a
+          // settlement still being retried must not lose its claim to its own executor.
+          await queue.reap({ held: this.#inFlight.held() });
         }
         const capacity = options.concurrency - this.#inFlight.size;
         if (capacity > 0) {
           const claims = await queue.transact((ops) => claimWithRuns(ops, this.#ctx, capacity));
-          for (const c of claims) this.#spawn(c.claim, c.run);
+          this.#accept(claims);
           if (claims.length === capacity) continue;
         }
         if (this.#stopping) break;
@@ -129,23 +134,21 @@ export class Executor {
     }
   }
 
-  /** Starts a delivery; `run` is its run record when the claiming transaction read it. */
-  #spawn(claim: Claim, run?: RunRecord): void {
-    const entry: Running = { runId: claim.job.runId, controller: undefined, done: Promise.resolve() };
-    this.#inFlight.set(claim.job.id, entry);
-    entry.done = this.#deliver(claim, entry, run)
-      .catch((e) => {
-        this.lastError = e;
-      })
-      .finally(() => {
-        this.#inFlight.delete(claim.job.id);
-        this.#wake.abort();
-      });
+  /**
+   * Starts claimed deliveries (`run`: the run record the claiming transaction read); once
+   * stopping, gives them back unstarted instead.
+   */
+  #accept(claims: readonly ClaimedStep[]): void {
+    for (const { claim, run } of claims) {
+      if (this.#stopping) this.#inFlight.giveBack(claim);
+      else this.#inFlight.start(claim, (entry) => this.#deliver(entry, run), () => this.#wake.abort());
+    }
   }
 
-  async #deliver(claim: Claim, entry: Running, prefetched?: RunRecord): Promise<void> {
+  async #deliver(entry: Running, prefetched?: RunRecord): Promise<void> {
+    const { claim } = entry;
     if (claim.job.headers[HEADER.terminal] !== undefined) {
-      await processNotification(this.#ctx, claim).catch(ignoreClaimLost);
+      await processNotification(this.#ctx, claim, entry.lease).catch(ignoreClaimLost);
       return;
     }
     const h = claim.job.headers;
@@ -169,7 +172,10 @@ export class Executor {
     if (this.#ctx.listening()) this.#ctx.emitStatus(toStatus(run, claim.job as JobRecord));
     const runner = this.#ctx.options.workflows[run.workflow];
     if (!runner) {
-      await this.#settle(base, { kind: 'error', error: StepError.permanent(`no workflow named ${JSON.stringify(run.workflow)} is registered in this runtime`) });
+      // Another build of the app, beside this one during a deploy, accepted this run: the job is
+      // put back unspent and waits for an instance that knows the workflow (parking.ts).
+      await parkingOf(this.#ctx).park(claim, { kind: 'workflow', name: run.workflow }).catch(ignoreClaimLost);
+      this.#ctx.publish([runId]);
       return;
     }
     const d: Delivery = { ...base };
@@ -182,8 +188,7 @@ export class Executor {
         return;
       }
     }
-    const handles = buildStep(this.#ctx, claim, run, stepNumber, event);
-    entry.controller = handles.controller;
+    const handles = buildStep(this.#ctx, claim, run, stepNumber, event, entry);
     const verdict = await this.#runStep(runner, handles);
     handles.effects.seal();
     d.memoHits = handles.memo.hits;
@@ -201,7 +206,7 @@ export class Executor {
     if (claim.job.wokenAt !== null) return { key, payload: claim.job.wakePayload };
     const ev = await this.#ctx.store.read((t) => t.get<EventRecord>('events', key), ['events']);
     if (ev?.buffered) {
-      d.consumedBufferAt = ev.buffered.at;
+      d.consumedBufferId = bufferId(ev.buffered);
       return { key, payload: ev.buffered.payload };
     }
     return { key, payload: null };
@@ -219,6 +224,8 @@ export class Executor {
       .write(async (t) => {
         const [job, run] = await Promise.all([t.get<JobRecord>('jobs', d.claim.job.id), t.get<RunRecord>('runs', d.runId)]);
         if (job?.cancelRequested || run?.cancelRequested) return;
+        // Not for a run that ended or moved on: its memos may be swept already, and would stay.
+        if (run?.state !== 'active' || run.jobId !== d.claim.job.id) return;
         t.put('memos', { runId: d.runId, step: d.stepNumber, key: `r:${d.payloadHash}`, value } satisfies MemoRecord);
       })
       .catch((e: unknown) => {
@@ -238,52 +245,37 @@ export class Executor {
   }
 
   /**
-   * Runs the runner, bounded by the delivery's lease: if the lease runs out first (the runner
-   * hangs, or never extends), the step's signal is aborted and the delivery is abandoned to
-   * the reaper (no settlement). Resolves the verdict otherwise.
+   * Runs the runner under the delivery's lease (delivery-lease.ts). Resolves its verdict, or
+   * undefined when the lease ran out first (the runner hangs, or never extends): the step's
+   * signal is then aborted and the delivery abandoned to the reaper, with no settlement.
+   * A delivery aborted before its runner starts (a cancel between the claim and here) never
+   * starts it: its settlement reads the stored cancel and ends the run cancelled.
    */
   async #runStep(runner: StepRunner, h: DeliveryHandles): Promise<Verdict | undefined> {
-    const { clock } = this.#ctx;
-    const watchdogStop = new AbortController();
-    const leaseLost = (async () => {
-      for (;;) {
-        const rearm = new AbortController();
-        h.lease.onExtend = () => rearm.abort();
-        const stop = () => rearm.abort();
-        watchdogStop.signal.addEventListener('abort', stop, { once: true });
-        await clock.sleep(Math.max(0, h.lease.expiresAt - clock.now()), rearm.signal).catch(() => undefined);
-        watchdogStop.signal.removeEventListener('abort', stop);
-        if (watchdogStop.signal.aborted) return 'stopped' as const;
-        if (clock.now() >= h.lease.expiresAt) return 'lost' as const;
-      }
-    })();
-    const result = (async (): Promise<Verdict> => {
+    const verdict = await h.lease.guard(async (): Promise<Verdict> => {
+      const { signal } = h.controller;
+      if (signal.aborted) return { kind: 'error', error: StepError.transient(`the step was aborted before its runner started: ${messageOf(signal.reason)}`) };
       try {
         const outcome = checkOutcome(await runner(h.step), this.#ctx.options.maxPayloadBytes);
         return { kind: 'outcome', outcome, effects: h.effects.toJson(), replayed: false };
       } catch (e) {
         return { kind: 'error', error: isStepError(e) ? e : StepError.from(e) };
       }
-    })();
-    const winner = await Promise.race([result, leaseLost]);
-    watchdogStop.abort();
-    if (winner === 'lost') {
-      h.controller.abort(new WorkflowError('ClaimLost', 'the lease of this delivery expired'));
-      return undefined;
-    }
-    return winner as Verdict;
+    });
+    return verdict === LEASE_LOST ? undefined : verdict;
   }
 
   /**
-   * Settles, retrying a storage failure with backoff (O-16); a lost claim is not an error.
-   * The settlement also claims the next ready job for the slot it frees (fused transition),
-   * which starts at once; settlements of concurrent steps share a transaction (settle-batcher.ts).
+   * Settles, retrying a storage failure with backoff (O-16); a lost claim is not an error. The
+   * claim stays held here meanwhile, so this executor's reaper leaves it alone. The settlement
+   * also claims the next ready job for the slot it frees (fused transition), unless this
+   * executor has stopped by then; settlements of concurrent steps share a transaction and
+   * their claims start through `#accept` (settle-batcher.ts).
    */
   async #settle(d: Delivery, v: Verdict): Promise<void> {
     for (let i = 0; ; i++) {
       try {
-        const { claims } = await this.#settlements.settle({ d, v, claimNext: this.#stopping ? 0 : 1 });
-        for (const c of claims) this.#spawn(c.claim, c.run);
+        await this.#settlements.settle({ d, v, claimNext: 1 });
         return;
       } catch (e) {
         if (isWorkflowError(e, 'ClaimLost')) return;

@@ -2,6 +2,7 @@
 import { checkString } from '../core/check.ts';
 import { invalidArgument } from '../core/errors.ts';
 import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunState, RunStatus } from '../core/types.ts';
+import { checkDeadJobsLimit } from '../queue/inspect.ts';
 import type { JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import type { RuntimeContext } from './context.ts';
@@ -79,8 +80,14 @@ export async function history(ctx: RuntimeContext, runId: string): Promise<Attem
   return recs.map(({ n: _n, ...rest }) => rest);
 }
 
+/**
+ * Dead step and notification jobs, in id order, `limit` (default 100, at most
+ * `MAX_DEAD_JOBS_PAGE` = 1000) after the job id `after`.
+ * @throws `InvalidArgument` for a limit out of range (page with `after` instead)
+ */
 export async function deadJobs(ctx: RuntimeContext, query: DeadJobsQuery = {}): Promise<DeadJob[]> {
   if (typeof query !== 'object' || query === null) throw invalidArgument('dead jobs query', 'must be an object', query);
+  if (query.limit !== undefined) checkDeadJobsLimit(query.limit);
   const jobs = await ctx.queue.deadJobs(ctx.options.queueName, {
     ...(query.after !== undefined ? { after: query.after } : {}),
     ...(query.limit !== undefined ? { limit: query.limit } : {}),

@@ -3,9 +3,16 @@
  * straight to storage (no cache), so two instances see the same entries (H-13), and a put is
  * committed before it resolves, so the next attempt of the step reads it (H-14). Entries are
  * addressed by run id, not run instance: a re-submitted id shares them (H-20).
+ *
+ * A step's memo writes are fenced on its delivery's claim, like its settlement: a put from a
+ * delivery that lost its claim (its lease expired, its executor was taken for dead) fails
+ * `ClaimLost` and writes nothing, so an abandoned delivery cannot leave entries behind a run's
+ * retention sweep. Reads are not fenced.
  */
 import { WorkflowError } from '../core/errors.ts';
 import { checkJson, hashJson, type Json } from '../core/json.ts';
+import { fence } from '../queue/settle.ts';
+import type { Claim } from '../queue/types.ts';
 import type { Store } from '../store/store.ts';
 import type { MemoRecord } from './records.ts';
 import type { Memo } from './types.ts';
@@ -15,14 +22,17 @@ export class StepMemo implements Memo {
   readonly #runId: string;
   readonly #step: number;
   readonly #maxBytes: number;
+  readonly #claim: Claim | undefined;
   /** Reads that found a value (for the attempt history). */
   hits = 0;
 
-  constructor(store: Store, runId: string, step: number, maxBytes: number) {
+  /** `claim`: the delivery whose step this memo serves; absent for a view outside any step (unfenced). */
+  constructor(store: Store, runId: string, step: number, maxBytes: number, claim?: Claim) {
     this.#store = store;
     this.#runId = runId;
     this.#step = step;
     this.#maxBytes = maxBytes;
+    this.#claim = claim;
   }
 
   // async: a bad key or value rejects the promise rather than throwing at the call.
@@ -31,6 +41,7 @@ export class StepMemo implements Memo {
     return this.#read(`k:${key}`);
   }
 
+  /** @throws `ClaimLost` (nothing written) when the step's delivery no longer holds its claim */
   async put(key: string, value: Json): Promise<void> {
     checkMemoKey(key);
     checkJson(value, 'memo value', this.#maxBytes);
@@ -41,6 +52,7 @@ export class StepMemo implements Memo {
     return this.#read(`c:${await contentKey(input)}`);
   }
 
+  /** @throws `ClaimLost` (nothing written) as `put` */
   async contentPut(input: Json, value: Json): Promise<void> {
     const key = await contentKey(input);
     checkJson(value, 'memo value', this.#maxBytes);
@@ -56,7 +68,11 @@ export class StepMemo implements Memo {
 
   async #write(key: string, value: Json): Promise<void> {
     const rec: MemoRecord = { runId: this.#runId, step: this.#step, key, value };
-    await this.#store.write(async (t) => t.put('memos', rec));
+    const claim = this.#claim;
+    await this.#store.write(async (t) => {
+      if (claim) await fence(t, claim);
+      t.put('memos', rec);
+    });
   }
 }
 

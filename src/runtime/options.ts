@@ -26,6 +26,12 @@ export interface RuntimeOptions {
   memoRetentionMs?: number;
   /** Keep finished runs' status this long. @default 7 days */
   keepDoneRunsMs?: number;
+  /**
+   * Keep an event payload buffered (sent while no run waited on its key) this long after it
+   * was sent; then the retention sweep discards it (a waiter registered on the key stays).
+   * A finite number of ms >= 0, else `InvalidArgument`. @default 7 days
+   */
+  eventRetentionMs?: number;
   /** Keep dead jobs this long. @default 7 days */
   deadRetentionMs?: number;
   /** Record each step's outcome so a redelivery replays it instead of running again. @default false */
@@ -56,6 +62,7 @@ export interface ResolvedOptions {
   leaseMs: number;
   memoRetentionMs: number | undefined;
   keepDoneRunsMs: number;
+  eventRetentionMs: number;
   deadRetentionMs: number;
   stepOutputReplay: boolean;
   hooks: TerminalHook[];
@@ -105,6 +112,7 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     leaseMs: ms(o.leaseMs, 'leaseMs', 30_000, 1),
     memoRetentionMs: o.memoRetentionMs,
     keepDoneRunsMs: ms(o.keepDoneRunsMs, 'keepDoneRunsMs', 7 * DAY),
+    eventRetentionMs: ms(o.eventRetentionMs, 'eventRetentionMs', 7 * DAY),
     deadRetentionMs: ms(o.deadRetentionMs, 'deadRetentionMs', 7 * DAY),
     stepOutputReplay: o.stepOutputReplay ?? false,
     hooks,

@@ -26,6 +26,11 @@ export const RESERVED_KV_PREFIX = 'workflow/';
 
 export interface RunRecord {
   runId: string;
+  /**
+   * Identifies this run among the runs that used the same id one after another (the step-0
+   * job's id, unique): what a run's end is deduplicated on. Absent on records of older builds.
+   */
+  instanceId?: string;
   workflow: string;
   inputHash: string;
   headers: Record<string, string>;
@@ -57,7 +62,16 @@ export interface RunRecord {
 export interface EventRecord {
   key: string;
   waiter?: { runId: string; jobId: string };
-  buffered?: { payload: Json; at: number };
+  /**
+   * `id` is unique per send (two sends in one millisecond differ); `at` is when it was sent, for
+   * retention. Records of older builds have no `id`: `bufferId` falls back to `at` for them.
+   */
+  buffered?: { payload: Json; at: number; id?: string };
+}
+
+/** What identifies one buffered payload: its id (its send time on records of older builds). */
+export function bufferId(buffered: NonNullable<EventRecord['buffered']>): string {
+  return buffered.id ?? `at:${buffered.at}`;
 }
 
 export interface MemoRecord {

@@ -12,12 +12,11 @@
  */
 import { type Clock, systemClock } from '../core/clock.ts';
 import { Emitter } from '../core/emitter.ts';
-import { checkFunction, checkMs } from '../core/check.ts';
+import { checkFunction } from '../core/check.ts';
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import { randomToken } from '../core/ids.ts';
 import type { Json } from '../core/json.ts';
 import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunEvent, RunOutcome, RunSpec, RunStatus, SubmitOutcome } from '../core/types.ts';
-import { isTerminal } from '../core/types.ts';
 import type { KvPage } from '../queue/kv.ts';
 import type { QueueOps } from '../queue/ops.ts';
 import { QueueCore, type QueueOptions } from '../queue/queue-core.ts';
@@ -29,15 +28,17 @@ import { clearEvent, sendEvent } from './events.ts';
 import { Executor } from './executor.ts';
 import { deadJobs, history, list, status } from './inspect.ts';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.ts';
-import { HEADER, toOutcome, type RunRecord } from './records.ts';
+import { HEADER, type RunRecord } from './records.ts';
 import { submit } from './submit.ts';
 import { runSweeper } from './sweeper.ts';
 import { addHistory, endRun } from './terminal.ts';
-import { checkRunId } from './validate.ts';
+import { Waits, type WaitOptions } from './waits.ts';
+import { parkingOf, type Parking } from './parking.ts';
 
 export class RuntimeCore {
   readonly #ctx: RuntimeContext;
   readonly #executor: Executor;
+  readonly #waits: Waits;
   readonly #events = new Emitter<RunEvent>();
   /** Runs ended by the queue itself (recovery, lease expiry), published once that commit is done. */
   readonly #autoEnded = new Set<string>();
@@ -57,6 +58,7 @@ export class RuntimeCore {
       emitStatus: (status) => events.emit({ type: 'status', status }),
     };
     this.#executor = new Executor(this.#ctx);
+    this.#waits = new Waits(this.#ctx);
   }
 
   /**
@@ -107,6 +109,13 @@ export class RuntimeCore {
     this.#sweeper?.abort();
     this.#sweeper = undefined;
     await this.#executor.stop(options.drain ?? true);
+    // Jobs parked here for lack of their workflow or hook are due at once for the next executor.
+    if (!this.#ctx.store.isClosed) await parkingOf(this.#ctx).handBack().catch((e: unknown) => (this.#executor.lastError = e));
+  }
+
+  /** Jobs this instance put back because it lacks their workflow or hook (see parking.ts). */
+  get parking(): Parking {
+    return parkingOf(this.#ctx);
   }
 
   /** Stops (draining) and closes the database. */
@@ -141,32 +150,11 @@ export class RuntimeCore {
 
   /**
    * Resolves with the outcome once the run has ended (at once for an ended run still kept).
-   * @throws `RunNotFound`, `Timeout` after `timeoutMs` on the runtime clock
+   * Waits are cheap: they share one poll (waits.ts), and a wait whose `signal` aborts is dropped.
+   * @throws `RunNotFound`, `Timeout` after `timeoutMs` on the runtime clock, `Unavailable` once `signal` aborts
    */
-  async wait(runId: string, options: { timeoutMs?: number } = {}): Promise<RunOutcome> {
-    checkRunId(runId);
-    if (typeof options !== 'object' || options === null) throw invalidArgument('wait options', 'must be an object { timeoutMs? }', options);
-    const { clock, options: o } = this.#ctx;
-    if (options.timeoutMs !== undefined) checkMs(options.timeoutMs, 'timeoutMs');
-    const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs;
-    for (;;) {
-      const wake = new AbortController();
-      const off = this.#events.on((e) => {
-        if (e.type === 'status' && e.status.runId === runId && isTerminal(e.status.state)) wake.abort();
-      });
-      try {
-        const run = await this.#guard(() => this.#ctx.store.read((t) => t.get<RunRecord>('runs', runId), ['runs']));
-        if (!run) throw new WorkflowError('RunNotFound', `no run ${runId}`, { runId });
-        const outcome = toOutcome(run);
-        if (outcome) return outcome;
-        const now = clock.now();
-        if (now >= deadline) throw new WorkflowError('Timeout', `run ${runId} did not end within ${options.timeoutMs} ms`, { runId });
-        // Poll too: another instance may end the run without telling this one.
-        await clock.sleep(Math.min(deadline - now, o.pollIntervalMs), wake.signal).catch(() => undefined);
-      } finally {
-        off();
-      }
-    }
+  wait(runId: string, options: WaitOptions = {}): Promise<RunOutcome> {
+    return this.#guard(() => this.#waits.wait(runId, options));
   }
 
   sendEvent(key: string, payload: Json): Promise<'delivered' | 'buffered'> {

@@ -50,7 +50,7 @@ export class Runtime extends RuntimeCore {
   async sweepNow(retentionMs?: number): Promise<SweepOutcome> {
     if (retentionMs !== undefined) {
       checkMs(retentionMs, 'retentionMs', 1);
-      return { markers: await sweepMarkers(this.context, retentionMs), runs: 0, jobs: 0 };
+      return { markers: await sweepMarkers(this.context, retentionMs), runs: 0, events: 0, jobs: 0 };
     }
     return sweepAll(this.context);
   }

@@ -10,6 +10,10 @@
  * - A batch that fails as a whole (storage trouble, a bug in one item) is retried item by item,
  *   each in its own transaction, so one bad settlement never fails the others. Except when the
  *   batch committed halfway (tx.ts): then nothing is run again.
+ * - Whether a batch claims for the slots it frees is asked (`mayClaim`) as the batch starts,
+ *   not when its settlements were queued: a settlement queued before the executor stopped
+ *   claims nothing once it has. A batch's claims go to `onClaims` before any of its
+ *   settlements resolves, so once `quiesce` resolves, every claim made so far was handed over.
  */
 import { isCommittedHalfway } from '../store/tx.ts';
 import type { RuntimeContext } from './context.ts';
@@ -17,8 +21,16 @@ import { settleSteps, type ClaimedStep, type SettleItem, type SettleResult } fro
 
 interface Pending {
   item: SettleItem;
-  resolve: (r: { result: SettleResult; claims: ClaimedStep[] }) => void;
+  resolve: (r: SettleResult) => void;
   reject: (e: unknown) => void;
+}
+
+/** What the executor decides for the batches: whether they may claim, and who takes the claims. */
+export interface BatchClaims {
+  /** Asked as each batch starts: false makes its settlements claim nothing. */
+  mayClaim(): boolean;
+  /** Receives the claims a batch made (its runs' next steps), synchronously, once it committed. */
+  onClaims(claims: ClaimedStep[]): void;
 }
 
 /** Upper bound on settlements per transaction: keeps one batch's latency bounded. */
@@ -26,15 +38,22 @@ const MAX_BATCH = 64;
 
 export class SettleBatcher {
   readonly #ctx: RuntimeContext;
+  readonly #claims: BatchClaims;
   #waiting: Pending[] = [];
   #draining = false;
+  /** The batch being committed, if any. */
+  #current: Promise<void> | undefined;
 
-  constructor(ctx: RuntimeContext) {
+  constructor(ctx: RuntimeContext, claims: BatchClaims) {
     this.#ctx = ctx;
+    this.#claims = claims;
   }
 
-  /** Settles `item` in the next batch. @throws `ClaimLost` when its claim was lost (nothing applied) */
-  settle(item: SettleItem): Promise<{ result: SettleResult; claims: ClaimedStep[] }> {
+  /**
+   * Settles `item` in the next batch; the claims it makes for its freed slot go to `onClaims`.
+   * @throws `ClaimLost` when its claim was lost (nothing applied)
+   */
+  settle(item: SettleItem): Promise<SettleResult> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ item, resolve, reject });
       if (!this.#draining) void this.#drain();
@@ -57,17 +76,27 @@ export class SettleBatcher {
           }
         }
         this.#waiting = later;
-        await this.#run(batch);
+        const current = (this.#current = this.#run(batch));
+        await current;
+        if (this.#current === current) this.#current = undefined;
       }
     } finally {
       this.#draining = false;
     }
   }
 
+  /** Resolves once the batch in flight now (if any) has committed and handed over its claims. */
+  async quiesce(): Promise<void> {
+    await this.#current;
+  }
+
   async #run(batch: Pending[]): Promise<void> {
+    const mayClaim = this.#claims.mayClaim();
     try {
-      const results = await settleSteps(this.#ctx, batch.map((p) => p.item));
-      results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r) : batch[i]!.reject(r.error)));
+      const results = await settleSteps(this.#ctx, batch.map((p) => (mayClaim ? p.item : { ...p.item, claimNext: 0 })));
+      const claims = results.flatMap((r) => (r.ok ? r.claims : []));
+      if (claims.length > 0) this.#claims.onClaims(claims);
+      results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.result) : batch[i]!.reject(r.error)));
     } catch (e) {
       if (batch.length === 1 || isCommittedHalfway(e)) {
         for (const p of batch) p.reject(e);

@@ -10,10 +10,11 @@ import type { JobRecord } from '../store/db.ts';
 import { checkJson, type Json } from '../core/json.ts';
 import { StepError, type StepOutcome } from '../core/outcome.ts';
 import type { QueueOps } from '../queue/ops.ts';
+import { StrictRequired } from '../queue/recovery.ts';
 import type { Claim, SettleEffects } from '../queue/types.ts';
 import type { RunStatus } from '../core/types.ts';
 import type { RuntimeContext } from './context.ts';
-import { HEADER, toStatus, type EventRecord, type RunRecord } from './records.ts';
+import { HEADER, bufferId, toStatus, type EventRecord, type RunRecord } from './records.ts';
 import { addHistory, endRun } from './terminal.ts';
 
 /** What a delivery produced. */
@@ -35,9 +36,9 @@ export interface Delivery {
   stepNumber: number;
   /** Hash of the step payload: keys the step-output replay record. */
   payloadHash?: string;
-  /** The event key this step followed (a `waitForEvent` before it), and whether it consumed a buffered payload. */
+  /** The event key this step followed (a `waitForEvent` before it), and the buffered payload it consumed (`bufferId`). */
   eventKey?: string;
-  consumedBufferAt?: number;
+  consumedBufferId?: string;
   memoHits: number;
   startedAt: number;
 }
@@ -92,7 +93,12 @@ export function checkOutcome(o: unknown, maxBytes: number): StepOutcome {
   return o as StepOutcome;
 }
 
-/** Whether this verdict (probably) ends the run: such settlements are written with strict durability. */
+/**
+ * Whether this verdict ends the run as far as the delivery can tell: such settlements are
+ * written with strict durability from the start. What only the transaction finds out (a cancel
+ * requested while the step ran, a second waiter on the event key) is caught by `endRun`, which
+ * refuses a relaxed transaction; the batch then runs again, strictly.
+ */
 function endsRun(d: Delivery, v: Verdict): boolean {
   if (v.kind === 'cancelled') return true;
   if (v.kind === 'error') return v.error.kind === 'permanent' || d.claim.job.attempts >= d.claim.job.maxAttempts;
@@ -124,6 +130,17 @@ export type SettleItemResult = { ok: true; result: SettleResult; claims: Claimed
  * (nothing applied) and rejects.
  */
 export async function settleSteps(ctx: RuntimeContext, items: readonly SettleItem[]): Promise<SettleItemResult[]> {
+  const strict = items.some((i) => endsRun(i.d, i.v));
+  try {
+    return await settleOnce(ctx, items, strict);
+  } catch (e) {
+    // A run ended that the verdicts did not predict: the same batch again, strictly.
+    if (strict || !(e instanceof StrictRequired)) throw e;
+    return settleOnce(ctx, items, true);
+  }
+}
+
+async function settleOnce(ctx: RuntimeContext, items: readonly SettleItem[], strict: boolean): Promise<SettleItemResult[]> {
   let statuses: RunStatus[] = [];
   const out = await ctx.queue.transact(
     async (ops) => {
@@ -177,7 +194,7 @@ export async function settleSteps(ctx: RuntimeContext, items: readonly SettleIte
       }
       return results;
     },
-    { strict: items.some((i) => endsRun(i.d, i.v)) },
+    { strict },
   );
   for (const s of statuses) ctx.emitStatus(s);
   return out;
@@ -386,7 +403,7 @@ async function consumeEvent(ops: QueueOps, d: Delivery): Promise<void> {
     delete ev.waiter;
     changed = true;
   }
-  if (d.consumedBufferAt !== undefined && ev.buffered?.at === d.consumedBufferAt) {
+  if (d.consumedBufferId !== undefined && ev.buffered && bufferId(ev.buffered) === d.consumedBufferId) {
     delete ev.buffered;
     changed = true;
   }

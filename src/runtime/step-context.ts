@@ -2,14 +2,15 @@
  * Builds the `Step` a runner receives for one delivery: its abort signal (external cancel or
  * lost lease), memo, staged effects, lease handle and progress channel.
  */
-import { WorkflowError } from '../core/errors.ts';
 import { checkJson, type Json } from '../core/json.ts';
 import type { Claim } from '../queue/types.ts';
+import type { JobRecord } from '../store/db.ts';
 import type { RuntimeContext } from './context.ts';
 import { StagedEffects } from './effects.ts';
 import { StepMemo } from './memo.ts';
 import { userHeaders, type RunRecord } from './records.ts';
-import type { LeaseHandle, Step } from './types.ts';
+import type { DeliveryLease } from './delivery-lease.ts';
+import type { Step } from './types.ts';
 
 export interface DeliveryHandles {
   step: Step;
@@ -19,50 +20,19 @@ export interface DeliveryHandles {
   controller: AbortController;
 }
 
-/** The lease of one delivery, extended through the queue (fenced) and refused once cancelled (F-14). */
-export class DeliveryLease implements LeaseHandle {
-  #ctx: RuntimeContext;
-  #claim: Claim;
-  #expiresAt: number;
-  /** Called when the expiry moves, so the watchdog re-arms. */
-  onExtend: () => void = () => undefined;
-
-  constructor(ctx: RuntimeContext, claim: Claim) {
-    this.#ctx = ctx;
-    this.#claim = claim;
-    this.#expiresAt = claim.job.leaseUntil ?? ctx.clock.now() + ctx.options.leaseMs;
-  }
-
-  get expiresAt(): number {
-    return this.#expiresAt;
-  }
-
-  async extend(ms: number): Promise<void> {
-    if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)) {
-      throw new WorkflowError('InvalidArgument', 'lease.extend takes a finite number of ms >= 0', { what: 'ms' });
-    }
-    const claim = this.#claim;
-    this.#expiresAt = await this.#ctx.queue.transact(async (ops) => {
-      const job = await ops.fence(claim);
-      if (job.cancelRequested) throw new WorkflowError('CancelRequested', `run ${job.runId ?? ''} was cancelled: its lease is not extended`, { jobId: job.id });
-      return ops.ensureLease(claim, ms);
-    });
-    this.onExtend();
-  }
-}
-
 export function buildStep(
   ctx: RuntimeContext,
   claim: Claim,
   run: RunRecord,
   stepNumber: number,
   event: { key: string; payload: Json | null } | undefined,
+  delivery: { controller: AbortController; lease: DeliveryLease },
 ): DeliveryHandles {
-  const controller = new AbortController();
-  const memo = new StepMemo(ctx.store, run.runId, stepNumber, ctx.options.maxPayloadBytes);
+  // Both exist from the claim on (executor.ts): a cancel before the runner starts is not lost.
+  const { controller, lease } = delivery;
+  const memo = new StepMemo(ctx.store, run.runId, stepNumber, ctx.options.maxPayloadBytes, claim);
   const effects = new StagedEffects(ctx.options.maxPayloadBytes);
-  const lease = new DeliveryLease(ctx, claim);
-  const progress = new ProgressCheckpoint(ctx, run.runId, stepNumber, claim.job.id);
+  const progress = new ProgressCheckpoint(ctx, run.runId, stepNumber, claim);
   const step: Step = {
     runId: run.runId,
     workflow: run.workflow,
@@ -85,24 +55,31 @@ export function buildStep(
  * Progress: every update goes to listeners at once; the latest is written to the run record
  * with at most one write in flight (updates arriving meanwhile coalesce into the next write),
  * so a reloaded page sees recent partial output without a commit per token.
+ *
+ * Fenced on the delivery's claim: each write reads the job beside the run record (same round
+ * trip) and writes only while this delivery still holds the claim. Once a write finds the
+ * claim gone, the delivery's progress is dropped from then on, live updates included, so an
+ * abandoned delivery never replaces what the live attempt shows.
  */
 class ProgressCheckpoint {
   #ctx: RuntimeContext;
   #runId: string;
   #step: number;
-  #jobId: string;
+  #claim: Claim;
   #pending: { value: Json } | undefined;
   #writing = false;
+  #lost = false;
 
-  constructor(ctx: RuntimeContext, runId: string, step: number, jobId: string) {
+  constructor(ctx: RuntimeContext, runId: string, step: number, claim: Claim) {
     this.#ctx = ctx;
     this.#runId = runId;
     this.#step = step;
-    this.#jobId = jobId;
+    this.#claim = claim;
   }
 
   push(update: Json): void {
     checkJson(update, 'progress update', this.#ctx.options.maxPayloadBytes);
+    if (this.#lost) return;
     const value = structuredClone(update);
     this.#ctx.events.emit({ type: 'progress', runId: this.#runId, stepNumber: this.#step, update: value });
     this.#pending = { value };
@@ -111,14 +88,20 @@ class ProgressCheckpoint {
 
   async #flush(): Promise<void> {
     this.#writing = true;
+    const { token } = this.#claim;
+    const id = this.#claim.job.id;
     try {
-      while (this.#pending) {
+      while (this.#pending && !this.#lost) {
         const { value } = this.#pending;
         this.#pending = undefined;
         await this.#ctx.store
           .write(async (t) => {
-            const run = await t.get<RunRecord>('runs', this.#runId);
-            if (!run || run.state !== 'active' || run.jobId !== this.#jobId) return;
+            const [job, run] = await Promise.all([t.get<JobRecord>('jobs', id), t.get<RunRecord>('runs', this.#runId)]);
+            if (job?.state !== 'claimed' || job.claimToken !== token) {
+              this.#lost = true;
+              return;
+            }
+            if (!run || run.state !== 'active' || run.jobId !== id) return;
             run.progress = value;
             t.put('runs', run);
           })
@@ -126,6 +109,7 @@ class ProgressCheckpoint {
       }
     } finally {
       this.#writing = false;
+      if (this.#lost) this.#pending = undefined;
     }
   }
 }

@@ -1,9 +1,15 @@
 /**
  * Submission: one strict transaction writes the run record, the step-0 job and the caller's
  * kvWrites, or nothing. Idempotent on (runId, canonical hash of the input): the same pair
- * answers `newlySubmitted: false`, another input for an active run `InputMismatch`. A run id
- * whose run has ended may be used again (A-08). Concurrent submits of one id (tabs, instances)
- * are serialised by IndexedDB itself, so exactly one creates the run (A-06, O-07).
+ * answers `newlySubmitted: false`, another input for an active run `InputMismatch`. Concurrent
+ * submits of one id (tabs, instances) are serialised by IndexedDB itself, so exactly one
+ * creates the run (A-06, O-07).
+ *
+ * A run id whose run has ended may be used again, with another input: that starts a new run.
+ * The same input while the ended run is still kept (`keepDoneRunsMs` after its end) is a
+ * retry of the submit that started it (a page retries a call lost with its worker), so it
+ * answers `newlySubmitted: false` and starts nothing; once the ended run's retention has
+ * passed, the same input starts a new run.
  */
 import { WorkflowError } from '../core/errors.ts';
 import { hashJson, type Json } from '../core/json.ts';
@@ -27,12 +33,14 @@ export async function submit(ctx: RuntimeContext, spec: RunSpec): Promise<Submit
 
   const out = await ctx.queue.transact(async (ops) => {
     const existing = await ops.t.get<RunRecord>('runs', runId);
+    const now = ops.now();
     if (existing && existing.state === 'active') {
       if (existing.inputHash !== inputHash) {
         throw new WorkflowError('InputMismatch', `run ${runId} exists with a different input`, { runId });
       }
       return { runId, newlySubmitted: false };
     }
+    if (existing && existing.inputHash === inputHash && now < (existing.expiresAt ?? Infinity)) return { runId, newlySubmitted: false };
     const job = await ops.insert(ctx.options.queueName, spec.input as Json, {
       headers: jobHeaders,
       // No dedup key: the run record read above, in this transaction, already makes the run unique.
@@ -40,9 +48,9 @@ export async function submit(ctx: RuntimeContext, spec: RunSpec): Promise<Submit
       maxAttempts,
       runId,
     });
-    const now = ops.now();
     const run: RunRecord = {
       runId,
+      instanceId: job.id,
       workflow: spec.workflow,
       inputHash,
       headers,

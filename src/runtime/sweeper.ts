@@ -1,19 +1,23 @@
 /**
  * Retention: expired terminal markers (memo retention, I-*), finished run records past
- * `keepDoneRunsMs` (with their history), and the queue's done/dead jobs. Runs at start and
- * then every `min(memoRetentionMs, 60 s)` (60 s without memo retention).
+ * `keepDoneRunsMs` (with their history), buffered event payloads past `eventRetentionMs`, and
+ * the queue's done/dead jobs. Runs at start and then every `min(memoRetentionMs, 60 s)` (60 s
+ * without memo retention).
  *
  * Per expired marker, the run's memos go first, then the marker (I-11): a failure leaves the
- * marker for the next sweep. The cutoff is strict: a marker exactly `retention` old stays (I-07).
+ * marker for the next sweep. The cutoff is strict: a marker exactly `retention` old stays (I-07),
+ * and so does a buffered payload exactly `eventRetentionMs` old.
  */
 import type { RuntimeContext } from './context.ts';
-import type { MarkerRecord, RunRecord } from './records.ts';
+import { bufferId, type EventRecord, type MarkerRecord, type RunRecord } from './records.ts';
 
 const PAGE = 256;
 
 export interface SweepOutcome {
   markers: number;
   runs: number;
+  /** Buffered event payloads discarded. */
+  events: number;
   jobs: number;
 }
 
@@ -59,15 +63,55 @@ export async function sweepRuns(ctx: RuntimeContext): Promise<number> {
   }
 }
 
+/**
+ * Discards buffered event payloads sent before `now - eventRetentionMs`, keeping any waiter
+ * registered on their keys. Events have no index by send time: the table is read page by page
+ * in read-only transactions (beside any write), and only the expired ones are written, each
+ * checked again in the writing transaction (a payload sent meanwhile is another buffer, kept).
+ * @returns payloads discarded
+ */
+export async function sweepEvents(ctx: RuntimeContext): Promise<number> {
+  let cleared = 0;
+  let after: string | undefined;
+  for (;;) {
+    const cutoff = ctx.clock.now() - ctx.options.eventRetentionMs;
+    const range = after === undefined ? undefined : ctx.store.keyRange.lowerBound(after, true);
+    const page = await ctx.store.read((t) => t.getAll<EventRecord>('events', undefined, range, PAGE), ['events']);
+    const expired = page.filter((ev) => isExpiredBuffer(ev, cutoff)).map((ev) => ({ key: ev.key, id: bufferId(ev.buffered!) }));
+    if (expired.length > 0) {
+      cleared += await ctx.store.write(async (t) => {
+        const current = await Promise.all(expired.map((e) => t.get<EventRecord>('events', e.key)));
+        let n = 0;
+        for (const [i, ev] of current.entries()) {
+          if (!ev || !isExpiredBuffer(ev, cutoff) || bufferId(ev.buffered!) !== expired[i]!.id) continue;
+          delete ev.buffered;
+          if (ev.waiter) t.put('events', ev);
+          else t.delete('events', ev.key);
+          n++;
+        }
+        return n;
+      });
+    }
+    if (page.length < PAGE) return cleared;
+    after = page.at(-1)!.key;
+  }
+}
+
+/** A buffered payload sent strictly before `cutoff` (a record without a readable send time is left alone). */
+function isExpiredBuffer(ev: EventRecord, cutoff: number): boolean {
+  return typeof ev.buffered?.at === 'number' && ev.buffered.at < cutoff;
+}
+
 export async function sweepAll(ctx: RuntimeContext): Promise<SweepOutcome> {
   const markers = ctx.options.memoRetentionMs !== undefined ? await sweepMarkers(ctx, ctx.options.memoRetentionMs) : 0;
   const runs = await sweepRuns(ctx);
+  const events = await sweepEvents(ctx);
   let jobs = 0;
   for (let n = -1; n !== 0; ) {
     n = await ctx.queue.sweep();
     jobs += n;
   }
-  return { markers, runs, jobs };
+  return { markers, runs, events, jobs };
 }
 
 /** The background sweeper: first pass at once, then on the interval, until `signal` aborts (I-13, I-17). */

@@ -3,11 +3,17 @@
  * error, an external cancel, a dead letter by the queue itself), always inside the transaction
  * that settles the step, so a run ends exactly once and all-or-nothing (HI-1, HI-2):
  * run record -> terminal, event waiter released, terminal marker (with memo retention), one
- * notification job per observing hook (deduplicated per run and hook).
+ * notification job per observing hook (deduplicated per run instance and hook: a run id used
+ * again is another instance, whose end is notified too).
+ *
+ * A run's end is promised durable: `endRun` refuses a transaction that is not `strict`
+ * (`StrictRequired`, before writing anything), and the caller runs its transaction again,
+ * strictly. So no path can end a run with relaxed durability, whatever it predicted.
  */
 import type { Json } from '../core/json.ts';
 import type { RunOutcome, TerminalStatus } from '../core/types.ts';
 import type { QueueOps } from '../queue/ops.ts';
+import { requireStrict } from '../queue/recovery.ts';
 import type { Tx } from '../store/tx.ts';
 import type { RuntimeContext } from './context.ts';
 import { HEADER, toOutcome, type EventRecord, type HistoryRecord, type MarkerRecord, type RunRecord } from './records.ts';
@@ -21,9 +27,13 @@ export interface RunEnd {
   notificationMaxAttempts?: number;
 }
 
-/** Writes the run's end. `run` must be the record read in this transaction. */
+/**
+ * Writes the run's end. `run` must be the record read in this transaction.
+ * @throws `StrictRequired` in a transaction without strict durability (nothing written)
+ */
 export async function endRun(ops: QueueOps, ctx: RuntimeContext, run: RunRecord, end: RunEnd): Promise<RunOutcome> {
   const t = ops.t;
+  requireStrict(t);
   const now = ops.now();
   await releaseWaiter(t, run);
   run.state = end.status;
@@ -51,13 +61,18 @@ export async function endRun(ops: QueueOps, ctx: RuntimeContext, run: RunRecord,
     if (!observed) continue;
     await ops.insert(ctx.options.queueName, outcome as unknown as Json, {
       headers: { ...run.headers, [HEADER.terminal]: hook.name, [HEADER.runId]: run.runId },
-      dedupKey: `run:${run.runId}:terminal:${hook.name}`,
+      dedupKey: `run:${run.runId}:${instanceOf(run)}:terminal:${hook.name}`,
       priority: run.priority,
       ...(end.notificationMaxAttempts !== undefined ? { maxAttempts: end.notificationMaxAttempts } : {}),
       runId: run.runId,
     });
   }
   return outcome;
+}
+
+/** The run instance: its own id, or for a record of an older build its submission time. */
+function instanceOf(run: RunRecord): string {
+  return run.instanceId ?? `at-${run.submittedAt}`;
 }
 
 /** Drops the event registration a waiting run holds (J-09), leaving any buffered payload. */

@@ -72,7 +72,10 @@ export interface TerminalHook {
   observes?(outcome: RunOutcome): boolean;
   /**
    * Runs at least once per committed termination, as a durable job: a throw (or a transient
-   * `StepError`) retries it with backoff, a permanent `StepError` dead-letters it.
+   * `StepError`) retries it with backoff, a permanent `StepError` dead-letters it. Its lease is
+   * renewed while it runs, however long it takes: bound your own waits (as `webhookHook` does).
+   * `signal` is aborted (`ClaimLost`) if this delivery loses its claim anyway (another instance
+   * took the job over): stop then, the job is delivered again and nothing of this call is applied.
    */
-  onTerminal(outcome: RunOutcome, effects: TerminalEffects): Promise<void>;
+  onTerminal(outcome: RunOutcome, effects: TerminalEffects, signal: AbortSignal): Promise<void>;
 }

@@ -30,14 +30,15 @@ export function webhookHook(options: WebhookOptions): TerminalHook {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const hook: TerminalHook = {
     name: options.name ?? 'webhook',
-    async onTerminal(outcome) {
+    async onTerminal(outcome, _effects, lost) {
       let res: Response;
       try {
         res = await doFetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'workflow-run-id': outcome.runId, 'workflow-run-status': outcome.status, ...options.headers },
           body: JSON.stringify(outcome),
-          signal: AbortSignal.timeout(timeoutMs),
+          // Also aborted when this delivery loses its claim: the POST is then made by the next one.
+          signal: lost ? AbortSignal.any([AbortSignal.timeout(timeoutMs), lost]) : AbortSignal.timeout(timeoutMs),
         });
       } catch (e) {
         throw StepError.transient(`webhook delivery failed: ${e instanceof Error ? e.message : String(e)}`);

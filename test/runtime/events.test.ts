@@ -102,7 +102,7 @@ describe('J. Events', () => {
     const hook = recordingHook();
     const { runtime: rt, clock } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
     expect(await rt.sendEvent('order-3', 'early')).toBe('buffered');
-    expect(await events(rt)).toEqual([{ key: 'order-3', buffered: { payload: 'early', at: T0 } }]);
+    expect(await events(rt)).toEqual([{ key: 'order-3', buffered: { payload: 'early', at: T0, id: expect.any(String) as string } }]);
     await rt.submit({ workflow: 'wf', input: '' });
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
     expect(clock.now()).toBe(T0);
@@ -221,7 +221,7 @@ describe('J. Events', () => {
     expect(hook.outcomes[0]!.error).toBeUndefined();
     expect(await events(rt)).toEqual([]);
     expect(await rt.sendEvent('order-8', 'orphan')).toBe('buffered');
-    expect(await events(rt)).toEqual([{ key: 'order-8', buffered: { payload: 'orphan', at: T0 } }]);
+    expect(await events(rt)).toEqual([{ key: 'order-8', buffered: { payload: 'orphan', at: T0, id: expect.any(String) as string } }]);
     expect(runner.observed).toEqual([]);
   });
 
@@ -362,7 +362,7 @@ describe('J. Events', () => {
     const next = await f.reopen({ hooks: [hook] });
     const step1 = (await next.queue.getJob(await stepJobId(next, runId)))!;
     expect(step1).toMatchObject({ state: 'pending', wakePayload: 'p' });
-    expect(await events(next)).toEqual([{ key: 'k-buffered', buffered: { payload: 'q', at: T0 } }]);
+    expect(await events(next)).toEqual([{ key: 'k-buffered', buffered: { payload: 'q', at: T0, id: expect.any(String) as string } }]);
     await next.start();
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
     expect(runner.observed).toEqual([{ key: 'k-delivered', payload: 'p' }]);
@@ -404,12 +404,12 @@ describe('J. Events', () => {
     await entered.promise; // running after its timeout; the registration is still there
     expect((await events(rt))[0]?.waiter?.runId).toBe(runId);
     expect(await rt.sendEvent('order-15', 'p')).toBe('buffered');
-    expect(await events(rt)).toEqual([{ key: 'order-15', buffered: { payload: 'p', at: clock.now() } }]);
+    expect(await events(rt)).toEqual([{ key: 'order-15', buffered: { payload: 'p', at: clock.now(), id: expect.any(String) as string } }]);
     gate.resolve();
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
     expect(runner.observed).toEqual([{ key: 'order-15', payload: null }]);
     // p waits for the next waiter (or clearEvent).
-    expect(await events(rt)).toEqual([{ key: 'order-15', buffered: { payload: 'p', at: clock.now() } }]);
+    expect(await events(rt)).toEqual([{ key: 'order-15', buffered: { payload: 'p', at: clock.now(), id: expect.any(String) as string } }]);
     expect(await rt.clearEvent('order-15')).toBe(true);
   });
 

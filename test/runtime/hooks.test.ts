@@ -290,7 +290,7 @@ describe('L. Terminal hooks and notifications', () => {
     ]);
   });
 
-  it('L-08 a second notification for a run whose notification is still pending is deduplicated', async () => {
+  it('L-08 a run id used again is notified once per run, even while the first run\'s notification is pending', async () => {
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ start: false, hooks: [hook] });
     await rt.submit({ workflow: 'wf', runId: 'reused', input: 1 });
@@ -298,11 +298,11 @@ describe('L. Terminal hooks and notifications', () => {
     // The id is reused (A-08) and the new run ends too, while the first notification waits.
     await expect(rt.submit({ workflow: 'wf', runId: 'reused', input: 2 })).resolves.toMatchObject({ newlySubmitted: true });
     expect(await rt.cancel('reused')).toBe(true);
-    expect(await notificationJobs(rt)).toHaveLength(1);
+    expect(await notificationJobs(rt)).toHaveLength(2);
     await rt.start();
-    await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
+    await waitFor(() => hook.outcomes.length === 2, 5000, 'the hook');
     await settle();
-    expect(hook.outcomes).toHaveLength(1);
+    expect(hook.outcomes).toHaveLength(2);
   });
 
   it('L-09 (adapted) the webhook POSTs the outcome to a real endpoint; observes() selects runs by header', async () => {

@@ -345,7 +345,8 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect(await rt.terminalMarkers()).toEqual([{ runId: 'r', terminalAt: T }]);
 
     clock.set(T + 1);
-    await expect(rt.submit({ workflow: 'wf', input: 'in', runId: 'r' })).resolves.toEqual({ runId: 'r', newlySubmitted: true });
+    // Another input: the same one would be a retry of the ended run's submit, which starts nothing.
+    await expect(rt.submit({ workflow: 'wf', input: 'in-again', runId: 'r' })).resolves.toEqual({ runId: 'r', newlySubmitted: true });
     await entered.promise;
     expect(computations).toBe(1); // step 0 of the second run found the shared entry
 
