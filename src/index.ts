@@ -12,6 +12,19 @@
 export { Runtime } from './runtime/runtime.ts';
 export type { RuntimeOptions } from './runtime/options.ts';
 export type { Step, StepRunner, Memo, Effects, TerminalEffects, LeaseHandle, TerminalHook } from './runtime/types.ts';
+export {
+  workflow,
+  type Workflow,
+  type AnyWorkflow,
+  type WorkflowOptions,
+  type WorkflowFunction,
+  type WorkflowInput,
+  type WorkflowResult,
+  type Run,
+  type RunEnding,
+} from './functions/definition.ts';
+export type { Jsonable, JsonResult } from './functions/jsonable.ts';
+export type { StandardSchemaV1, StandardSchemaIssue, InferSchemaInput, InferSchemaOutput, InputIssue } from './functions/standard-schema.ts';
 export { webhookHook, type WebhookOptions } from './runtime/webhook.ts';
 export { Outcome, StepError, isStepError, type StepOutcome, type StepErrorKind } from './core/outcome.ts';
 export { WorkflowError, isWorkflowError, type WorkflowErrorName } from './core/errors.ts';

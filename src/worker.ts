@@ -10,3 +10,6 @@ export { Outcome, StepError } from './core/outcome.ts';
 export { MockClock } from './core/clock.ts';
 export { webhookHook } from './runtime/webhook.ts';
 export type { Step, StepRunner, TerminalHook, Memo, Effects, LeaseHandle } from './runtime/types.ts';
+export { workflow, type Workflow, type AnyWorkflow, type WorkflowOptions, type WorkflowInput, type WorkflowResult, type Run, type RunEnding } from './functions/definition.ts';
+export type { Jsonable, JsonResult } from './functions/jsonable.ts';
+export type { StandardSchemaV1 } from './functions/standard-schema.ts';

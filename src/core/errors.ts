@@ -25,6 +25,7 @@ export type WorkflowErrorName =
   | 'StoreClosed'
   // Added by the queue where none of the above fits:
   | 'InvalidArgument' // a wrong type or out-of-range option (negative delay, bad priority, ...)
+  | 'InvalidInput' // a workflow's input schema rejected the input at submit (details.issues)
   | 'RunNotFound' // wait() on a run id that has no record
   | 'CancelRequested' // lease extension after the run was cancelled
   | 'Unavailable' // the worker behind a client died mid-call: safe to retry
@@ -73,7 +74,7 @@ export function isWorkflowError(e: unknown, name?: WorkflowErrorName): e is Work
 const NAMES: ReadonlySet<string> = new Set<WorkflowErrorName>([
   'InvalidRunId', 'InputMismatch', 'ReservedHeader', 'ReservedKvKey', 'InvalidPayload', 'PayloadTooLarge',
   'UnknownWorkflow', 'RunTerminal', 'EventWaiterExists', 'ConflictingKvEffect', 'EffectsSealed', 'ClaimLost',
-  'QuotaExceeded', 'StoreClosed', 'InvalidArgument', 'InvalidQueueName', 'InvalidJobId', 'DuplicateJobId',
+  'QuotaExceeded', 'StoreClosed', 'InvalidArgument', 'InvalidInput', 'InvalidQueueName', 'InvalidJobId', 'DuplicateJobId',
   'JobNotFound', 'InvalidState', 'StoreError', 'RunNotFound', 'CancelRequested', 'Unavailable', 'Timeout', 'Outdated',
 ]);
 

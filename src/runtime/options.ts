@@ -6,12 +6,14 @@ import { idProblem } from '../core/ids.ts';
 import { retryPolicy, type RetryPolicy } from '../core/retry.ts';
 import type { Durability } from '../store/tx.ts';
 import type { StepRunner, TerminalHook } from './types.ts';
+import type { AnyWorkflow } from '../functions/definition.ts';
+import { FunctionHost, bindWorkflows, isWorkflowEntry } from '../functions/runner.ts';
 
 export interface RuntimeOptions {
   /** IndexedDB database name. @default 'stepwise' */
   name?: string;
-  /** Workflow name -> runner. */
-  workflows: Record<string, StepRunner>;
+  /** Workflow name -> a `StepRunner` or a `workflow()` durable function. */
+  workflows: Record<string, StepRunner | AnyWorkflow>;
   indexedDB?: IDBFactory;
   IDBKeyRange?: typeof IDBKeyRange;
   /** @default the system clock */
@@ -75,12 +77,12 @@ export interface ResolvedOptions {
 const DAY = 24 * 3600 * 1000;
 
 /** @throws WorkflowError `InvalidArgument` naming the bad option */
-export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
+export function resolveOptions(o: RuntimeOptions, functions = new FunctionHost()): ResolvedOptions {
   if (typeof o !== 'object' || o === null) throw invalidArgument('options', 'must be an object', o);
   if (typeof o.workflows !== 'object' || o.workflows === null) throw invalidArgument('workflows', 'must be an object of name -> runner', o.workflows);
   for (const [name, runner] of Object.entries(o.workflows)) {
     if (name.length === 0 || name.length > 128) throw invalidArgument(`workflow name ${JSON.stringify(name)}`, 'must be 1 to 128 characters');
-    if (typeof runner !== 'function') throw invalidArgument(`workflows.${name}`, 'must be a function (step) => Promise<StepOutcome>', runner);
+    if (!isWorkflowEntry(runner)) throw invalidArgument(`workflows.${name}`, 'must be a function (step) => Promise<StepOutcome> or a workflow() definition', runner);
   }
   const positiveInt = (v: unknown, what: string, d: number): number => {
     if (v === undefined) return d;
@@ -106,7 +108,7 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
   if (typeof queueName !== 'string' || queueName.length === 0 || queueName.length > 255) throw invalidArgument('queueName', 'must be 1 to 255 characters', queueName);
   return {
     name: o.name ?? 'stepwise',
-    workflows: { ...o.workflows },
+    workflows: bindWorkflows(o.workflows, functions),
     concurrency: positiveInt(o.concurrency, 'concurrency', 16),
     retry: retryPolicy(o.retry),
     leaseMs: ms(o.leaseMs, 'leaseMs', 30_000, 1),

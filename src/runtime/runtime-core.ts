@@ -30,6 +30,7 @@ import { deadJobs, history, list, status } from './inspect.ts';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.ts';
 import { HEADER, type RunRecord } from './records.ts';
 import { submit } from './submit.ts';
+import { FunctionHost } from '../functions/runner.ts';
 import { runSweeper } from './sweeper.ts';
 import { addHistory, endRun } from './terminal.ts';
 import { Waits, type WaitOptions } from './waits.ts';
@@ -300,7 +301,8 @@ export async function openRuntime<Q extends QueueCore, R extends RuntimeCore>(
   newQueue: (store: Store, options: QueueOptions) => Q,
   newRuntime: (queue: Q, options: ResolvedOptions) => R,
 ): Promise<R> {
-  const resolved = resolveOptions(options);
+  const functions = new FunctionHost();
+  const resolved = resolveOptions(options, functions);
   const clock: Clock = options.clock ?? systemClock;
   if (typeof clock.now !== 'function' || typeof clock.sleep !== 'function') throw invalidArgument('clock', 'must have now() and sleep(ms, signal)');
   const store = await Store.open({
@@ -309,6 +311,7 @@ export async function openRuntime<Q extends QueueCore, R extends RuntimeCore>(
     ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
     ...(options.durability ? { durability: options.durability } : {}),
   });
+  functions.attach(store, clock, resolved.maxPayloadBytes);
   // The hook needs the runtime, which needs the queue: bind through a holder.
   const holder: { runtime?: RuntimeCore } = {};
   let queue: Q;

@@ -19,9 +19,12 @@ import type { RunSpec, SubmitOutcome } from '../core/types.ts';
 import type { RuntimeContext } from './context.ts';
 import { HEADER, type RunRecord } from './records.ts';
 import { checkRunSpec } from './validate.ts';
+import { checkWorkflowInput } from '../functions/runner.ts';
 
 export async function submit(ctx: RuntimeContext, spec: RunSpec): Promise<SubmitOutcome> {
   checkRunSpec(spec, ctx.options);
+  // A workflow() with an input schema validates (and may transform) the input before anything is stored.
+  spec = { ...spec, input: await checkWorkflowInput(ctx.options.workflows[spec.workflow], spec.workflow, spec.input, ctx.options.maxPayloadBytes) };
   const runId = spec.runId ?? ctx.queue.newId();
   const inputHash = await hashJson(spec.input);
   const headers = { ...(spec.headers ?? {}) };

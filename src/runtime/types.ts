@@ -9,11 +9,15 @@ import type { RunOutcome } from '../core/types.ts';
 
 export type StepRunner = (step: Step) => Promise<StepOutcome>;
 
-export interface Step {
+/**
+ * One delivery of one step. `Payload` and `Progress` type `payload` and `progress` (both JSON at
+ * run time; the runtime does not check them against the types).
+ */
+export interface Step<Payload = Json, Progress = Json> {
   readonly runId: string;
   readonly workflow: string;
   readonly stepNumber: number;
-  readonly payload: Json;
+  readonly payload: Payload;
   /** The run's user headers (reserved `workflow.` keys stripped). */
   readonly headers: Readonly<Record<string, string>>;
   /** Same on every delivery of this step: key idempotency on it or on (runId, stepNumber). */
@@ -28,7 +32,7 @@ export interface Step {
   readonly effects: Effects;
   readonly lease: LeaseHandle;
   /** Live progress (e.g. partial tokens) to every open page; the latest is checkpointed. */
-  progress(update: Json): void;
+  progress(update: Progress): void;
 }
 
 /**
