@@ -3,7 +3,7 @@
  *
  * - The library is imported straight from src/ (the repository root stays inside Vite's allowed
  *   files), so the demo needs no build of the package.
- * - `/models/` serves the tiny models that `npm install` generates into models/ (`predemo`
+ * - `/models/` serves the tiny models that `npm run models` generates into models/ (`predemo`
  *   regenerates them); `vite build --config vite.demo.config.ts` copies them into the output.
  * - ONNX Runtime's glue and wasm are imported with `?url` by the worker: served (and bundled)
  *   from this origin, never from a CDN.
@@ -35,7 +35,7 @@ function tinyModels(): Plugin {
   return {
     name: 'stepwise-demo-models',
     configureServer(server) {
-      if (!existsSync(join(modelsDir, 'tiny-gpt2'))) server.config.logger.warn('models/ is missing: run `npm run models` (npm install does it)');
+      if (!existsSync(join(modelsDir, 'tiny-gpt2'))) server.config.logger.warn('models/ is missing: run `npm run models` (`npm run demo` does it)');
       server.middlewares.use('/models', handler);
     },
     configurePreviewServer(server) {

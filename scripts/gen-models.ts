@@ -1,7 +1,8 @@
 /**
  * Generates the tiny test models for `stepwise/runners/transformers` (no Python, no network, no
  * dependencies): `npx tsx scripts/gen-models.ts [--out DIR]`, default `models/` at the repo root.
- * `npm install` runs it (the `prepare` script), so a fresh clone has the models offline.
+ * The scripts that need the models run it first (`pretest:node`, `pretest:e2e`, `prebench`, `predemo`,
+ * `demo:build`), offline; a consumer's install of the package never does.
  *
  *   models/
  *     tiny-bert/   feature-extraction: config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx

@@ -22,7 +22,9 @@
  * first release on, a change adds `db.version(n + 1)` below with an upgrade function, and the
  * old versions stay, so a database created by any release opens in any later one.
  */
-import Dexie from 'dexie';
+// The named export, not the default: under `moduleResolution: nodenext` the default export of
+// Dexie's CommonJS-typed declarations is a namespace, and the emitted `.d.ts` could not use it as a type.
+import { Dexie } from 'dexie';
 import type { Json } from '../core/json.ts';
 
 export const DB_VERSION = 1;

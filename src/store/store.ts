@@ -4,7 +4,7 @@
  *
  * The IndexedDB factory is injectable: fake-indexeddb in Node, the platform's in a browser.
  */
-import type Dexie from 'dexie';
+import type { Dexie } from 'dexie';
 import { WorkflowError } from '../core/errors.ts';
 import { Committer } from './committer.ts';
 import { DB_VERSION, DEFAULT_DB_NAME, TABLES, defineDatabase, type TableName } from './db.ts';
