@@ -15,7 +15,9 @@ const entries = {
   client: 'src/client.ts',
   'runners/llm': 'src/runners/llm.ts',
   'runners/transformers': 'src/runners/transformers.ts',
+  ai: 'src/ai.ts',
   testing: 'src/testing.ts',
+  vite: 'src/vite.ts',
 };
 
 export default defineConfig({
@@ -26,7 +28,7 @@ export default defineConfig({
     minify: false,
     lib: { entry: entries, formats: ['es'] },
     rolldownOptions: {
-      external: [/^node:/, 'dexie', 'comlink', 'eventsource-parser', 'playwright-core', 'playwright', 'vite', /^@huggingface\//, /^@xenova\//],
+      external: [/^node:/, 'dexie', 'comlink', 'eventsource-parser', 'playwright-core', 'playwright', 'vite', /^@huggingface\//, /^@xenova\//, 'ai', /^@ai-sdk\//],
     },
   },
   test: {
@@ -44,7 +46,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'chromium',
-          include: ['test/store/**/*.test.ts', 'test/queue/**/*.test.ts', 'test/runtime/browser/**/*.test.ts', 'test/**/*.browser-only.test.ts'],
+          globalSetup: ['test/ai/openai-server.setup.ts'],
+          include: ['test/store/**/*.test.ts', 'test/queue/**/*.test.ts', 'test/runtime/browser/**/*.test.ts', 'test/functions/browser/**/*.test.ts', 'test/**/*.browser-only.test.ts'],
           browser: {
             enabled: true,
             headless: true,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../../src/testing/browser.ts';
-import { startDevServer, type DevServer } from '../../src/testing/server.ts';
+import { startDevServer, type DevServer, type DevServerOptions } from '../../src/testing/server.ts';
 
 /** Each session launched through here is closed by `closeAll` (kill-safe: closing a killed one is a no-op). */
 export class Browsers {
@@ -40,11 +40,11 @@ export class Browsers {
  * fixed port for the whole file (IndexedDB is per origin, port included), a fresh profile before
  * each test, every browser of the test closed after it. `origin()` is valid once the suite runs.
  */
-export function useE2eServer(port: number): { browsers: Browsers; origin: () => string } {
+export function useE2eServer(port: number, options: Omit<DevServerOptions, 'port'> = {}): { browsers: Browsers; origin: () => string } {
   let server: DevServer | undefined;
   const browsers = new Browsers();
   beforeAll(async () => {
-    server = await startDevServer({ port });
+    server = await startDevServer({ ...options, port });
   });
   afterAll(() => server?.close());
   beforeEach(() => browsers.freshProfile());

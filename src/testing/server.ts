@@ -27,6 +27,12 @@ export interface DevServerOptions {
    * the pages cross-origin isolated (SharedArrayBuffer, OPFS-backed SQLite WASM). @default none
    */
   headers?: Record<string, string>;
+  /**
+   * More packages to pre-bundle at start, beside Dexie: a dependency with a CommonJS module
+   * somewhere in its graph (the AI SDK's `ai` reaches one through its gateway) fails to load
+   * unbundled in a browser. @default none
+   */
+  optimizeDeps?: string[];
 }
 
 export interface DevServer {
@@ -55,7 +61,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       watch: null,
       ...(options.headers ? { headers: options.headers } : {}),
     },
-    optimizeDeps: { noDiscovery: true, include: ['dexie'] },
+    optimizeDeps: { noDiscovery: true, include: ['dexie', ...(options.optimizeDeps ?? [])] },
   });
   try {
     await server.listen();

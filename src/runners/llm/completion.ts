@@ -42,6 +42,8 @@ export interface PartialAnswer {
   text: string;
   reasoning: string;
   refusal: string;
+  /** Tool calls so far, their arguments as the partial JSON text received (AI SDK streams). */
+  toolCalls?: { id: string; name: string; input: string }[];
 }
 
 /** Message fields that stream as text and are appended. */

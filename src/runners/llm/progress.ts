@@ -70,6 +70,7 @@ export class ProgressBatcher {
     const update: TokenProgress = { kind: 'tokens', text: answer.text };
     if (answer.reasoning !== '') update.reasoning = answer.reasoning;
     if (answer.refusal !== '') update.refusal = answer.refusal;
+    if (answer.toolCalls !== undefined && answer.toolCalls.length > 0) update.toolCalls = answer.toolCalls.map((c) => ({ ...c }));
     if (done) update.done = true;
     try {
       this.#step.progress(update as Json);

@@ -122,6 +122,11 @@ export type TokenProgress = {
   reasoning?: string;
   /** The first choice's refusal so far; absent while there is none. */
   refusal?: string;
+  /**
+   * Tool calls so far, each with its arguments as the partial JSON text received; absent while
+   * there are none. Sent by `stepwise/ai` streams.
+   */
+  toolCalls?: { id: string; name: string; input: string }[];
   /** True on the last update of a finished answer. */
   done?: boolean;
 };
