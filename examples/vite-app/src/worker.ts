@@ -1,27 +1,29 @@
 // worker.ts: the app's whole worker entry
-import { serve, Outcome, type Step } from 'stepwise/worker';
+import { serve, workflow } from 'stepwise/worker';
 
-async function research(step: Step) {
-  if (step.stepNumber === 0) {
-    let notes = await step.memo.get('notes');          // a redelivery finds what attempt 1 paid for
-    if (notes === undefined) {
-      notes = await search(step.payload, step.signal);
-      await step.memo.put('notes', notes);
-    }
-    return Outcome.next({ notes });                    // step 1 runs with this payload
-  }
-  if (step.stepNumber === 1) return Outcome.waitForEvent(`approve:${step.runId}`, step.payload); // durable wait
-  return step.event?.payload ? Outcome.succeed(step.payload) : Outcome.fail('not approved');
+interface Question {
+  question: string;
 }
 
-serve({ name: 'app', workflows: { research } });
+const research = workflow(async (run, input: Question) => {
+  // One step: recorded once it returns, so a reload or a crash never pays for it twice.
+  const notes = await run.step('search', (step) => search(input.question, step.signal));
+  // A durable wait: the run parks until any tab sends the event (or forever, without timeoutMs).
+  const approved = await run.waitForEvent<boolean>('approval', `approve:${run.runId}`);
+  if (!approved) return run.fail('not approved');
+  return { notes };
+});
+
+/** What pages may import as a type: `connect<typeof workflows>()` would type submit and wait by it. */
+export const workflows = { research };
+
+serve({ name: 'app', workflows });
 
 /**
  * Stands in for a paid call (a search API, an LLM): answers after 1.5 s, and stops early when
  * the run is cancelled.
  */
-function search(input: Step['payload'], signal: AbortSignal): Promise<string[]> {
-  const question = typeof input === 'object' && input !== null && 'question' in input ? String(input.question) : '';
+function search(question: string, signal: AbortSignal): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => resolve([`notes on "${question}"`, 'a second source']), 1500);
     signal.addEventListener('abort', () => {
