@@ -18,7 +18,7 @@ describe('WorkflowError', () => {
     expect(new WorkflowError('JobNotFound', 'x').details).toEqual({});
   });
 
-  it('M-09 classifies storage trouble as transient and everything else as permanent', () => {
+  it('classifies storage trouble as transient and everything else as permanent', () => {
     const transient = ALL.filter((n) => !new WorkflowError(n, '').isPermanent());
     expect(transient.sort()).toEqual(['QuotaExceeded', 'StoreClosed', 'StoreError']);
     for (const n of ['JobNotFound', 'InvalidState', 'ClaimLost', 'InvalidJobId', 'DuplicateJobId', 'InvalidQueueName', 'PayloadTooLarge', 'InvalidPayload'] as const) {

@@ -4,12 +4,12 @@ import { DEFAULT_RETRY, backoffDelay, definedOnly, retryPolicy, type RetryPolicy
 const policy = (p: Partial<RetryPolicy>): RetryPolicy => retryPolicy({ jitter: 0, ...p });
 
 describe('backoffDelay', () => {
-  it('D-05 doubles from the base and caps at the maximum', () => {
+  it('doubles from the base and caps at the maximum', () => {
     const p = policy({ baseDelayMs: 1000, maxDelayMs: 60_000 });
     expect([1, 2, 3, 4, 5, 6, 7, 20].map((n) => backoffDelay(p, n))).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]);
   });
 
-  it('D-05 is 0 for every attempt with base 0', () => {
+  it('is 0 for every attempt with base 0', () => {
     const p = policy({ baseDelayMs: 0 });
     for (const n of [1, 2, 10, 100, 1023, 1024, 1025, 1100, 5000]) expect(backoffDelay(p, n)).toBe(0);
   });

@@ -325,7 +325,7 @@ describe('Queue.open with bad configuration', () => {
     await expect(Queue.open({ ...(await freshStoreOptions()), ...options })).rejects.toMatchObject({ name });
   });
 
-  it('M-10 accepts a 255-character queue name', async () => {
+  it('accepts a 255-character queue name', async () => {
     const { q } = await freshQueue();
     const name = 'q'.repeat(255);
     await q.enqueue(name, 1);

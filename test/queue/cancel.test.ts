@@ -4,7 +4,7 @@ import { dump } from '../support/dump.ts';
 import { NO_BACKOFF, freshQueue } from '../support/queue.ts';
 
 describe('Queue.cancel', () => {
-  it('N-14 removes a pending job', async () => {
+  it('removes a pending job', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1);
     expect(await q.cancel(id)).toEqual({ kind: 'removed', followUps: [] });
@@ -13,7 +13,7 @@ describe('Queue.cancel', () => {
     expect((await q.stats('work')).pending).toBe(0);
   });
 
-  it('N-14 removes a scheduled job', async () => {
+  it('removes a scheduled job', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1, { delayMs: 3_600_000 });
     expect((await q.stats('work')).scheduled).toBe(1);
@@ -22,7 +22,7 @@ describe('Queue.cancel', () => {
     expect(await q.getJob(id)).toBeUndefined();
   });
 
-  it('N-14 records a request on a claimed job, which stays claimed and can still be acknowledged', async () => {
+  it('records a request on a claimed job, which stays claimed and can still be acknowledged', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1);
     const c = (await q.claim('work'))!;
@@ -45,7 +45,7 @@ describe('Queue.cancel', () => {
     expect(await dump(q.store)).toEqual(before);
   });
 
-  it('N-14 answers notFound for an acknowledged job, a dead job and an unknown id, writing nothing', async () => {
+  it('answers notFound for an acknowledged job, a dead job and an unknown id, writing nothing', async () => {
     const { q } = await freshQueue({ defaults: { keepDoneMs: 60_000 } });
     const acked = await q.enqueue('work', 1);
     await q.ack((await q.claim('work'))!);
@@ -56,14 +56,14 @@ describe('Queue.cancel', () => {
     expect(await dump(q.store)).toEqual(before);
   });
 
-  it('N-14 answers notFound for a job acknowledged without retention', async () => {
+  it('answers notFound for a job acknowledged without retention', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1);
     await q.ack((await q.claim('work'))!);
     expect(await q.cancel(id)).toEqual({ kind: 'notFound' });
   });
 
-  it('N-15 a cancel request survives a lease-expiry requeue', async () => {
+  it('a cancel request survives a lease-expiry requeue', async () => {
     const { q, clock } = await freshQueue({ defaults: NO_BACKOFF });
     const { id } = await q.enqueue('work', 1);
     await q.claim('work', { leaseMs: 50 });
@@ -74,7 +74,7 @@ describe('Queue.cancel', () => {
     expect((await q.claim('work'))?.job).toMatchObject({ id, cancelRequested: true, attempts: 2 });
   });
 
-  it('N-21 applies its effects with the removal of a waiting job', async () => {
+  it('applies its effects with the removal of a waiting job', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1, { kvPut: { 'runs/1': 'active' } });
     const out = await q.cancel(id, { enqueue: [{ queue: 'notify', payload: 'cancelled' }], kvDelete: ['runs/1'] });
@@ -86,7 +86,7 @@ describe('Queue.cancel', () => {
     expect(await q.getJob(id)).toBeUndefined();
   });
 
-  it('N-21 drops its effects on a claimed job and an unknown id', async () => {
+  it('drops its effects on a claimed job and an unknown id', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1);
     await q.claim('work');
@@ -97,7 +97,7 @@ describe('Queue.cancel', () => {
     expect(await q.kv.get('runs/1')).toBeUndefined();
   });
 
-  it('N-29 removes the attempt history with the job', async () => {
+  it('removes the attempt history with the job', async () => {
     const { q } = await freshQueue({ defaults: { retry: { baseDelayMs: 1000, jitter: 0 } } });
     const { id } = await q.enqueue('work', 1);
     await q.nack((await q.claim('work'))!, 'x');

@@ -4,7 +4,7 @@ import { dump } from '../support/dump.ts';
 import { NO_BACKOFF, T0, freshQueue } from '../support/queue.ts';
 
 describe('Queue.claim', () => {
-  it('N-02 returns nothing on an empty queue, and finds a job enqueued after empty polls', async () => {
+  it('returns nothing on an empty queue, and finds a job enqueued after empty polls', async () => {
     const { q } = await freshQueue();
     expect(await q.claim('work')).toBeUndefined();
     expect(await q.claim('work')).toBeUndefined();
@@ -12,7 +12,7 @@ describe('Queue.claim', () => {
     expect((await q.claim('work'))?.job.id).toBe(id);
   });
 
-  it('N-02 finds a batch enqueued after the queue was drained and polled empty', async () => {
+  it('finds a batch enqueued after the queue was drained and polled empty', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     await q.ack((await q.claim('work'))!);
@@ -21,7 +21,7 @@ describe('Queue.claim', () => {
     expect((await q.claim('work'))?.job.payload).toBe(2);
   });
 
-  it('N-02 finds a job a nack returned after a claim left the queue empty', async () => {
+  it('finds a job a nack returned after a claim left the queue empty', async () => {
     const { q } = await freshQueue({ defaults: NO_BACKOFF });
     const { id } = await q.enqueue('work', 1);
     const c = (await q.claim('work'))!;
@@ -30,7 +30,7 @@ describe('Queue.claim', () => {
     expect((await q.claim('work'))?.job).toMatchObject({ id, attempts: 2 });
   });
 
-  it('N-03 returns jobs first in, first out', async () => {
+  it('returns jobs first in, first out', async () => {
     const { q } = await freshQueue();
     for (const p of ['A', 'B', 'C']) await q.enqueue('work', p);
     const got = [];
@@ -38,7 +38,7 @@ describe('Queue.claim', () => {
     expect(got).toEqual(['A', 'B', 'C']);
   });
 
-  it('N-03 keeps queues isolated', async () => {
+  it('keeps queues isolated', async () => {
     const { q } = await freshQueue();
     const email = await q.enqueue('email', 'e');
     const resize = await q.enqueue('resize', 'r');
@@ -48,7 +48,7 @@ describe('Queue.claim', () => {
     expect(await q.claim('resize')).toBeUndefined();
   });
 
-  it('N-04 claims higher priority first, FIFO within a priority, and records the priority', async () => {
+  it('claims higher priority first, FIFO within a priority, and records the priority', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'low', { priority: Priority.LOW });
     await q.enqueue('work', 'normal-1');
@@ -104,7 +104,7 @@ describe('Queue.claim', () => {
 });
 
 describe('Queue.claimBatch', () => {
-  it('N-05 claims in order up to max, each with attempts 1 and a lease', async () => {
+  it('claims in order up to max, each with attempts 1 and a lease', async () => {
     const { q } = await freshQueue();
     for (const p of ['a', 'b', 'c', 'd', 'e']) await q.enqueue('work', p);
     const first = await q.claimBatch('work', 3);
@@ -117,13 +117,13 @@ describe('Queue.claimBatch', () => {
     expect((await q.claimBatch('work', 3)).map((c) => c.job.payload)).toEqual(['d', 'e']);
   });
 
-  it('N-03 keeps FIFO across a batch of 20', async () => {
+  it('keeps FIFO across a batch of 20', async () => {
     const { q } = await freshQueue();
     await q.enqueueBatch('work', Array.from({ length: 20 }, (_, i) => ({ payload: i })));
     expect((await q.claimBatch('work', 20)).map((c) => c.job.payload)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
-  it('N-05 claims nothing and writes nothing with max 0', async () => {
+  it('claims nothing and writes nothing with max 0', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     const before = await dump(q.store);
@@ -132,7 +132,7 @@ describe('Queue.claimBatch', () => {
     expect(await q.claim('work')).toBeDefined();
   });
 
-  it('N-05 a partial batch leaves the queue empty until the next enqueue', async () => {
+  it('a partial batch leaves the queue empty until the next enqueue', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'only');
     expect(await q.claimBatch('work', 8)).toHaveLength(1);
@@ -150,7 +150,7 @@ describe('Queue.claimWait', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('N-27 wakes on an enqueue without the clock moving', async () => {
+  it('wakes on an enqueue without the clock moving', async () => {
     const { q, clock } = await freshQueue();
     const waiting = q.claimWait('work', 60_000);
     await vi.waitFor(() => expect(clock.pendingTimers).toBe(1));
@@ -170,7 +170,7 @@ describe('Queue.claimWait', () => {
     expect((await q.stats('other')).pending).toBe(1);
   });
 
-  it('N-27 waits the full timeout after an earlier successful wait, then returns nothing', async () => {
+  it('waits the full timeout after an earlier successful wait, then returns nothing', async () => {
     const { q, clock } = await freshQueue();
     const first = q.claimWait('work', 5000);
     await vi.waitFor(() => expect(clock.pendingTimers).toBe(1));

@@ -12,7 +12,7 @@ async function deadJobsInOrder(q: Queue, n: number, queue = 'work'): Promise<str
 }
 
 describe('Queue.deadJobs', () => {
-  it('D-09 pages through dead jobs in id order', async () => {
+  it('pages through dead jobs in id order', async () => {
     const { q } = await freshQueue();
     const ids = await deadJobsInOrder(q, 5);
     const page = async (after?: string, limit = 2) => (await q.deadJobs('work', { ...(after ? { after } : {}), limit })).map((j) => j.id);
@@ -35,7 +35,7 @@ describe('Queue.deadJobs', () => {
 });
 
 describe('Queue.requeueDead', () => {
-  it('D-09 puts a dead job back with the same id and a fresh attempt budget', async () => {
+  it('puts a dead job back with the same id and a fresh attempt budget', async () => {
     const { q, clock } = await freshQueue({ defaults: { deadRetentionMs: 100 } });
     const [id] = await deadJobsInOrder(q, 1);
     clock.advance(5);
@@ -48,7 +48,7 @@ describe('Queue.requeueDead', () => {
     expect((await q.claim('work'))?.job).toMatchObject({ id, attempts: 1, lastError: null, failedAt: null });
   });
 
-  it('D-09 fails JobNotFound after the retention sweep removed the record, and nothing becomes pending', async () => {
+  it('fails JobNotFound after the retention sweep removed the record, and nothing becomes pending', async () => {
     const { q, clock } = await freshQueue({ defaults: { deadRetentionMs: 50 } });
     const [id] = await deadJobsInOrder(q, 1);
     clock.advance(60);
@@ -91,7 +91,7 @@ describe('Queue.requeueDead', () => {
 });
 
 describe('Queue.history', () => {
-  it('N-29 records retries then completion, with claim times', async () => {
+  it('records retries then completion, with claim times', async () => {
     const { q, clock } = await freshQueue({ defaults: { keepDoneMs: 60_000, retry: { baseDelayMs: 0 } } });
     const { id } = await q.enqueue('work', 1);
     await q.nack((await q.claim('work'))!, 'timeout');
@@ -106,7 +106,7 @@ describe('Queue.history', () => {
     ]);
   });
 
-  it('N-29 is removed when an ack deletes the record', async () => {
+  it('is removed when an ack deletes the record', async () => {
     const { q } = await freshQueue({ defaults: { retry: { baseDelayMs: 0 } } });
     const { id } = await q.enqueue('work', 1);
     await q.nack((await q.claim('work'))!, 'x');
@@ -116,7 +116,7 @@ describe('Queue.history', () => {
     expect((await dump(q.store)).attempts).toEqual([]);
   });
 
-  it('N-29 records dead-letter, requeue and dead-letter again', async () => {
+  it('records dead-letter, requeue and dead-letter again', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1, { maxAttempts: 1 });
     await q.nack((await q.claim('work'))!, 'first');

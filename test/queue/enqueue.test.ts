@@ -7,7 +7,7 @@ import { NO_BACKOFF, T0, freshQueue } from '../support/queue.ts';
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 describe('Queue.enqueue', () => {
-  it('N-01 makes a job that a claim returns with its id, queue, payload and a lease', async () => {
+  it('makes a job that a claim returns with its id, queue, payload and a lease', async () => {
     const { q } = await freshQueue();
     const out = await q.enqueue('email', 'hello');
     expect(out.kind).toBe('new');
@@ -43,14 +43,14 @@ describe('Queue.enqueue', () => {
     expect(await q.getJob(full.id)).toMatchObject({ headers: { h: 'v' }, priority: 100, maxAttempts: 7, runId: 'run-1' });
   });
 
-  it('M-06 generates a ULID when no id is given and uses a caller id verbatim', async () => {
+  it('generates a ULID when no id is given and uses a caller id verbatim', async () => {
     const { q } = await freshQueue();
     expect((await q.enqueue('work', 1)).id).toMatch(ULID);
     expect(await q.enqueue('work', 2, { id: 'user-42-welcome' })).toEqual({ kind: 'new', id: 'user-42-welcome' });
     expect((await q.getJob('user-42-welcome'))?.payload).toBe(2);
   });
 
-  it('M-07 rejects a duplicate id and leaves the original job untouched', async () => {
+  it('rejects a duplicate id and leaves the original job untouched', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'first', { id: 'duplicate-id' });
     const before = await dump(q.store);
@@ -72,7 +72,7 @@ describe('Queue.enqueue', () => {
     await expect(q.enqueue('a', 3, { id: 'taken' })).rejects.toMatchObject({ name: 'DuplicateJobId' });
   });
 
-  it('N-03 generates increasing ids within one millisecond of a frozen clock', async () => {
+  it('generates increasing ids within one millisecond of a frozen clock', async () => {
     const { q } = await freshQueue();
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) ids.push((await q.enqueue('work', i)).id);
@@ -81,7 +81,7 @@ describe('Queue.enqueue', () => {
     expect(new Set(ids).size).toBe(10);
   });
 
-  it('N-09 takes maxAttempts from the queue’s own configuration', async () => {
+  it('takes maxAttempts from the queue’s own configuration', async () => {
     const { q } = await freshQueue({ queues: { fast: { retry: { maxAttempts: 1 } } } });
     const fast = await q.enqueue('fast', 'x');
     const other = await q.enqueue('other', 'x');
@@ -89,7 +89,7 @@ describe('Queue.enqueue', () => {
     expect((await q.getJob(other.id))?.maxAttempts).toBe(3);
   });
 
-  it('N-10 lists every queue that was enqueued to, sorted', async () => {
+  it('lists every queue that was enqueued to, sorted', async () => {
     const { q } = await freshQueue();
     expect(await q.listQueues()).toEqual([]);
     for (const name of ['gamma', 'alpha', 'beta', 'alpha']) await q.enqueue(name, 1);
@@ -107,7 +107,7 @@ describe('Queue.enqueue', () => {
 });
 
 describe('Queue.enqueue with a dedup key', () => {
-  it('N-11 a dedup key deduplicates while the job waits', async () => {
+  it('a dedup key deduplicates while the job waits', async () => {
     const { q } = await freshQueue();
     const a = await q.enqueue('work', 'first', { dedupKey: 'my-key' });
     const b = await q.enqueue('work', 'second', { dedupKey: 'my-key' });
@@ -132,7 +132,7 @@ describe('Queue.enqueue with a dedup key', () => {
     expect(b.id).not.toBe(a.id);
   });
 
-  it('N-12 a claim releases the dedup key', async () => {
+  it('a claim releases the dedup key', async () => {
     const { q } = await freshQueue();
     const a = await q.enqueue('work', 'first', { dedupKey: 'my-key' });
     await q.claim('work');
@@ -142,7 +142,7 @@ describe('Queue.enqueue with a dedup key', () => {
     expect(await q.stats('work')).toMatchObject({ pending: 1, claimed: 1 });
   });
 
-  it('N-13 a nack does not corrupt dedup state', async () => {
+  it('a nack does not corrupt dedup state', async () => {
     const { q } = await freshQueue({ defaults: NO_BACKOFF });
     const id1 = (await q.enqueue('work', 'one', { dedupKey: 'user-42' })).id;
     const c1 = (await q.claim('work'))!;
@@ -169,7 +169,7 @@ describe('Queue.enqueue with a dedup key', () => {
 });
 
 describe('Queue.enqueue with KV writes', () => {
-  it('K-21 applies the writes with a new job and skips them on a dedup hit', async () => {
+  it('applies the writes with a new job and skips them on a dedup hit', async () => {
     const { q } = await freshQueue();
     const first = await q.enqueue('work', 'x', { dedupKey: 'run-abc', kvPut: { 'runs/abc': 'first-record' } });
     const second = await q.enqueue('work', 'y', { dedupKey: 'run-abc', kvPut: { 'runs/abc': 'second-record', other: 1 } });
@@ -179,7 +179,7 @@ describe('Queue.enqueue with KV writes', () => {
     expect(await q.kv.get('other')).toBeUndefined();
   });
 
-  it('K-21 rejects the writes of an enqueue whose id override is taken', async () => {
+  it('rejects the writes of an enqueue whose id override is taken', async () => {
     const { q } = await freshQueue();
     expect(await q.enqueue('work', 'x', { id: 'custom-id-01HXYZ', kvPut: { a: 1 } })).toEqual({ kind: 'new', id: 'custom-id-01HXYZ' });
     await expect(q.enqueue('work', 'y', { id: 'custom-id-01HXYZ', kvPut: { a: 2, b: 2 } })).rejects.toMatchObject({ name: 'DuplicateJobId' });
@@ -189,7 +189,7 @@ describe('Queue.enqueue with KV writes', () => {
 });
 
 describe('Queue.enqueueBatch', () => {
-  it('N-03 enqueues all items at once and claims return them in order', async () => {
+  it('enqueues all items at once and claims return them in order', async () => {
     const { q } = await freshQueue();
     const out = await q.enqueueBatch('work', [{ payload: 'a' }, { payload: 'b' }, { payload: 'c' }]);
     expect(out).toHaveLength(3);
@@ -200,14 +200,14 @@ describe('Queue.enqueueBatch', () => {
     expect(claimed).toEqual(['a', 'b', 'c']);
   });
 
-  it('N-03 returns no ids for an empty batch and writes nothing', async () => {
+  it('returns no ids for an empty batch and writes nothing', async () => {
     const { q } = await freshQueue();
     const before = await dump(q.store);
     expect(await q.enqueueBatch('work', [])).toEqual([]);
     expect(await dump(q.store)).toEqual(before);
   });
 
-  it('M-05 writes none of a batch when one item fails', async () => {
+  it('writes none of a batch when one item fails', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'existing', { id: 'taken' });
     const before = await dump(q.store);
@@ -245,7 +245,7 @@ describe('payloads', () => {
   const big = { text: 'x'.repeat(300_000), unicode: 'héllo 😀 \u2028', nested: [1, -0.5, null, true, { k: ['v'] }] };
   const bigCopy = structuredClone(big);
 
-  it('M-04 a large payload round-trips unchanged through enqueue, claim, nack and re-claim', async () => {
+  it('a large payload round-trips unchanged through enqueue, claim, nack and re-claim', async () => {
     const { q } = await freshQueue({ defaults: NO_BACKOFF });
     const { id } = await q.enqueue('work', big);
     expect((await q.getJob(id))?.payload).toEqual(bigCopy);
@@ -255,7 +255,7 @@ describe('payloads', () => {
     expect((await q.claim('work'))!.job.payload).toEqual(bigCopy);
   });
 
-  it('M-04 a large payload survives a scheduled promotion and a dead-letter, requeue and redelivery', async () => {
+  it('a large payload survives a scheduled promotion and a dead-letter, requeue and redelivery', async () => {
     const { q, clock } = await freshQueue();
     const { id } = await q.enqueue('work', big, { delayMs: 1000 });
     clock.advance(1000);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { freshQueue } from '../support/queue.ts';
 
 describe('Queue.kv', () => {
-  it('K-20 puts, gets and deletes a value', async () => {
+  it('puts, gets and deletes a value', async () => {
     const { q } = await freshQueue();
     expect(await q.kv.get('config')).toBeUndefined();
     await q.kv.put('config', 'v1');
@@ -20,14 +20,14 @@ describe('Queue.kv', () => {
     expect(await q.kv.get('k')).toBeNull();
   });
 
-  it('K-20 rejects a value over the size cap with PayloadTooLarge', async () => {
+  it('rejects a value over the size cap with PayloadTooLarge', async () => {
     const { q } = await freshQueue({ defaults: { maxPayloadBytes: 262_144 } });
     await q.kv.put('fits', 'x'.repeat(262_142));
     await expect(q.kv.put('big', 'x'.repeat(262_143))).rejects.toMatchObject({ name: 'PayloadTooLarge' });
     expect(await q.kv.get('big')).toBeUndefined();
   });
 
-  it('K-20 keeps caller keys apart from jobs, even when they spell a job id', async () => {
+  it('keeps caller keys apart from jobs, even when they spell a job id', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 'job payload');
     await q.kv.put(id, 'caller value');
@@ -35,7 +35,7 @@ describe('Queue.kv', () => {
     expect(await q.kv.get(id)).toBe('caller value');
   });
 
-  it('K-17 compare-and-delete removes only a matching value', async () => {
+  it('compare-and-delete removes only a matching value', async () => {
     const { q } = await freshQueue();
     await q.kv.put('latch', 'v1');
     expect(await q.kv.compareDelete('latch', 'v2')).toBe(false);
@@ -45,7 +45,7 @@ describe('Queue.kv', () => {
     expect(await q.kv.compareDelete('latch', 'v1')).toBe(false);
   });
 
-  it('K-18 compare-and-put writes only over the expected value or absence', async () => {
+  it('compare-and-put writes only over the expected value or absence', async () => {
     const { q } = await freshQueue({ defaults: { maxPayloadBytes: 100 } });
     expect(await q.kv.comparePut('slot', 'v1', 'v2')).toBe(false);
     expect(await q.kv.get('slot')).toBeUndefined();
@@ -68,7 +68,7 @@ describe('Queue.kv', () => {
     expect(await q.kv.compareDelete('obj', { a: 1 })).toBe(true);
   });
 
-  it('K-18 loses no update under contention', async () => {
+  it('loses no update under contention', async () => {
     const { q } = await freshQueue();
     await q.kv.put('counter', 0);
     const writer = async () => {
@@ -92,7 +92,7 @@ describe('Queue.kv.scan', () => {
     return q;
   }
 
-  it('K-19 pages through a prefix in key order', async () => {
+  it('pages through a prefix in key order', async () => {
     const q = await seeded();
     const first = await q.kv.scan('runs/', { limit: 3 });
     expect(first.entries.map((e) => e.key)).toEqual(['runs/0', 'runs/1', 'runs/2']);
@@ -103,14 +103,14 @@ describe('Queue.kv.scan', () => {
     expect(rest.cursor).toBeUndefined();
   });
 
-  it('K-19 gives no cursor when a page ends exactly at the last key', async () => {
+  it('gives no cursor when a page ends exactly at the last key', async () => {
     const q = await seeded();
     const page = await q.kv.scan('runs/', { limit: 5 });
     expect(page.entries).toHaveLength(5);
     expect(page.cursor).toBeUndefined();
   });
 
-  it('K-19 scans everything with an empty prefix, and nothing with limit 0', async () => {
+  it('scans everything with an empty prefix, and nothing with limit 0', async () => {
     const q = await seeded();
     const all = await q.kv.scan('', { limit: 100 });
     expect(all.entries).toHaveLength(6);
@@ -118,13 +118,13 @@ describe('Queue.kv.scan', () => {
     expect(await q.kv.scan('', { limit: 0 })).toEqual({ entries: [] });
   });
 
-  it('K-19 returns nothing for a cursor from another prefix', async () => {
+  it('returns nothing for a cursor from another prefix', async () => {
     const q = await seeded();
     const { cursor } = await q.kv.scan('runs/', { limit: 1 });
     expect(await q.kv.scan('other/', { after: cursor! })).toEqual({ entries: [] });
   });
 
-  it('K-19 shows no queue internals', async () => {
+  it('shows no queue internals', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     await q.enqueue('work', 2, { delayMs: 1000 });

@@ -5,7 +5,7 @@ import { dump } from '../support/dump.ts';
 import { T0, freshQueue } from '../support/queue.ts';
 
 describe('Queue.ensureLease', () => {
-  it('G-07 extends the lease only when it is shorter than asked plus the settle margin', async () => {
+  it('extends the lease only when it is shorter than asked plus the settle margin', async () => {
     const { q } = await freshQueue({ clock: new MockClock(1_000_000) });
     const { id } = await q.enqueue('work', 1);
     const c = (await q.claim('work', { leaseMs: 30_000 }))!;
@@ -20,7 +20,7 @@ describe('Queue.ensureLease', () => {
     expect(await q.leaseExpiry(id)).toBe(1_065_000);
   });
 
-  it('G-07 fails ClaimLost once the claim was settled', async () => {
+  it('fails ClaimLost once the claim was settled', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     const c = (await q.claim('work'))!;
@@ -28,7 +28,7 @@ describe('Queue.ensureLease', () => {
     await expect(q.ensureLease(c, 60_000)).rejects.toMatchObject({ name: 'ClaimLost' });
   });
 
-  it('G-07 fails ClaimLost once the claim was reaped or re-claimed', async () => {
+  it('fails ClaimLost once the claim was reaped or re-claimed', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 1);
     const c = (await q.claim('work', { leaseMs: 10 }))!;
@@ -40,7 +40,7 @@ describe('Queue.ensureLease', () => {
     expect(await q.ensureLease(fresh, 60_000)).toBe(T0 + 10 + 65_000);
   });
 
-  it('G-06 a worker that extends its own lease is not reaped and still acknowledges', async () => {
+  it('a worker that extends its own lease is not reaped and still acknowledges', async () => {
     const { q, clock } = await freshQueue({ defaults: { leaseMs: 1000 } });
     await q.enqueue('work', 1);
     const c = (await q.claim('work'))!;
@@ -53,7 +53,7 @@ describe('Queue.ensureLease', () => {
 });
 
 describe('Queue.renewLease', () => {
-  it('G-08 a renewed lease is not reaped at its original expiry and the original claim still settles', async () => {
+  it('a renewed lease is not reaped at its original expiry and the original claim still settles', async () => {
     const { q, clock } = await freshQueue();
     const { id } = await q.enqueue('work', 1);
     const c = (await q.claim('work', { leaseMs: 1 }))!;
@@ -68,7 +68,7 @@ describe('Queue.renewLease', () => {
     expect(await q.stats('work')).toMatchObject({ done: 1, pending: 0, claimed: 0 });
   });
 
-  it('G-08 reaping past the renewed expiry after the ack changes nothing', async () => {
+  it('reaping past the renewed expiry after the ack changes nothing', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 1);
     const c = (await q.claim('work', { leaseMs: 1 }))!;
@@ -90,7 +90,7 @@ describe('Queue.renewLease', () => {
 });
 
 describe('Queue.leaseExpiry', () => {
-  it('N-01 is set for every claimed job and reports the renewed value', async () => {
+  it('is set for every claimed job and reports the renewed value', async () => {
     const { q } = await freshQueue();
     await q.enqueueBatch('work', [{ payload: 1 }, { payload: 2 }]);
     const claims = await q.claimBatch('work', 2);

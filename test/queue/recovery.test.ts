@@ -5,7 +5,7 @@ import { dump } from '../support/dump.ts';
 import { NO_BACKOFF, T0, freshQueue } from '../support/queue.ts';
 
 describe('Queue.reap', () => {
-  it('G-16 returns an expired claim to pending with the same id, and its next delivery counts one more', async () => {
+  it('returns an expired claim to pending with the same id, and its next delivery counts one more', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 'p', { maxAttempts: 3 });
     await q.claim('work', { leaseMs: 0 });
@@ -16,7 +16,7 @@ describe('Queue.reap', () => {
     expect((await q.claim('work'))?.job).toMatchObject({ id, attempts: 2, payload: 'p' });
   });
 
-  it('G-16 dead-letters an expired claim at its attempt limit with “lease expired”', async () => {
+  it('dead-letters an expired claim at its attempt limit with “lease expired”', async () => {
     const { q, clock } = await freshQueue();
     const { id } = await q.enqueue('work', 1, { maxAttempts: 2 });
     await q.claim('work', { leaseMs: 10 });
@@ -33,7 +33,7 @@ describe('Queue.reap', () => {
     ]);
   });
 
-  it('G-16 leaves a claim whose lease has not expired', async () => {
+  it('leaves a claim whose lease has not expired', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 1);
     await q.claim('work', { leaseMs: 300_000 });
@@ -43,7 +43,7 @@ describe('Queue.reap', () => {
     expect(await dump(q.store)).toEqual(before);
   });
 
-  it('G-16 does not resurrect an acknowledged job', async () => {
+  it('does not resurrect an acknowledged job', async () => {
     const { q, clock } = await freshQueue({ defaults: { keepDoneMs: 3_600_000 } });
     const { id } = await q.enqueue('work', 1);
     await q.ack((await q.claim('work', { leaseMs: 10 }))!);
@@ -53,7 +53,7 @@ describe('Queue.reap', () => {
     expect(await q.claim('work')).toBeUndefined();
   });
 
-  it('G-16 recovers several expired claims in one pass, leaving no claim state', async () => {
+  it('recovers several expired claims in one pass, leaving no claim state', async () => {
     const { q, clock } = await freshQueue();
     const retry = await q.enqueue('work', 1, { maxAttempts: 3 });
     const last = await q.enqueue('work', 2, { maxAttempts: 1 });
@@ -70,7 +70,7 @@ describe('Queue.reap', () => {
     }
   });
 
-  it('G-05 a delivery that outlives its lease is redelivered and its late settlement applies nothing', async () => {
+  it('a delivery that outlives its lease is redelivered and its late settlement applies nothing', async () => {
     const { q, clock } = await freshQueue({ defaults: { leaseMs: 30_000 } });
     const { id } = await q.enqueue('work', 1);
     const first = (await q.claim('work'))!;
@@ -85,7 +85,7 @@ describe('Queue.reap', () => {
     expect(await q.stats('work')).toMatchObject({ pending: 0, claimed: 0, done: 1 });
   });
 
-  it('G-17 skips a corrupt claimed record without blocking the others', async () => {
+  it('skips a corrupt claimed record without blocking the others', async () => {
     const { q, clock } = await freshQueue();
     const healthy = await q.enqueue('work', 1);
     const corrupt = await q.enqueue('work', 2);
@@ -101,7 +101,7 @@ describe('Queue.reap', () => {
     expect(await q.getJob(corrupt.id)).toEqual(corruptRecord);
   });
 
-  it('G-04 calls onAutoDeadLetter inside the transaction that dead-letters, and commits its writes with it', async () => {
+  it('calls onAutoDeadLetter inside the transaction that dead-letters, and commits its writes with it', async () => {
     const calls: [string, AutoDeadLetterReason][] = [];
     const { q, clock } = await freshQueue({
       onAutoDeadLetter: async (ops, job, reason) => {
@@ -135,7 +135,7 @@ describe('Queue.reap', () => {
 });
 
 describe('Queue.recoverClaims', () => {
-  it('G-03 redelivers an abandoned claim with attempts + 1 after reopen', async () => {
+  it('redelivers an abandoned claim with attempts + 1 after reopen', async () => {
     const { q: a, reopen } = await freshQueue({ defaults: NO_BACKOFF });
     const { id } = await a.enqueue('work', 'step-0');
     await a.claim('work');
@@ -150,7 +150,7 @@ describe('Queue.recoverClaims', () => {
     expect(c.job).toMatchObject({ id, attempts: 2, payload: 'step-0', owner: b.owner });
   });
 
-  it('G-04 dead-letters at reopen a claim that was on its last attempt', async () => {
+  it('dead-letters at reopen a claim that was on its last attempt', async () => {
     const calls: AutoDeadLetterReason[] = [];
     const { q: a, reopen } = await freshQueue({ onAutoDeadLetter: (_t, _job, reason) => void calls.push(reason) });
     const { id } = await a.enqueue('work', 1, { maxAttempts: 1 });
@@ -203,7 +203,7 @@ describe('Queue.recoverClaims', () => {
 });
 
 describe('redelivery', () => {
-  it('G-14 redeliveries after a failure, a lease expiry and a crash share the job id; only attempts change', async () => {
+  it('redeliveries after a failure, a lease expiry and a crash share the job id; only attempts change', async () => {
     const { q: a, clock, reopen } = await freshQueue({ defaults: NO_BACKOFF });
     const { id } = await a.enqueue('work', { step: 0 }, { runId: 'run-1', maxAttempts: 10 });
     const other = await a.enqueue('later', { step: 1 }, { runId: 'run-1' });
@@ -226,7 +226,7 @@ describe('redelivery', () => {
 });
 
 describe('close and reopen', () => {
-  it('G-02 does not redeliver a claim settled before a clean close', async () => {
+  it('does not redeliver a claim settled before a clean close', async () => {
     const { q: a, reopen } = await freshQueue();
     await a.enqueue('work', 1);
     await a.ack((await a.claim('work'))!);
@@ -237,7 +237,7 @@ describe('close and reopen', () => {
     expect(await b.stats('work')).toMatchObject({ done: 1, claimed: 0, pending: 0 });
   });
 
-  it('N-28 finds the remaining job after a clean close and reopen', async () => {
+  it('finds the remaining job after a clean close and reopen', async () => {
     const { q: a, reopen } = await freshQueue();
     await a.enqueue('work', 'first');
     await a.enqueue('work', 'second');
@@ -247,7 +247,7 @@ describe('close and reopen', () => {
     expect((await b.claim('work'))?.job.payload).toBe('second');
   });
 
-  it('N-28 finds a new job in a queue drained before a clean close', async () => {
+  it('finds a new job in a queue drained before a clean close', async () => {
     const { q: a, reopen } = await freshQueue();
     await a.enqueue('work', 1);
     await a.ack((await a.claim('work'))!);
@@ -258,7 +258,7 @@ describe('close and reopen', () => {
     expect((await b.claim('work'))?.job.payload).toBe('revives');
   });
 
-  it('N-28 claims a high-priority job enqueued after reopen before older normal ones', async () => {
+  it('claims a high-priority job enqueued after reopen before older normal ones', async () => {
     const { q: a, reopen } = await freshQueue();
     await a.enqueue('work', 'n1');
     await a.enqueue('work', 'n2');

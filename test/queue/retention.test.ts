@@ -3,7 +3,7 @@ import { dump } from '../support/dump.ts';
 import { T0, freshQueue } from '../support/queue.ts';
 
 describe('Queue.sweep', () => {
-  it('N-24 deletes an acknowledged job once its done retention has passed', async () => {
+  it('deletes an acknowledged job once its done retention has passed', async () => {
     const { q, clock } = await freshQueue({ defaults: { keepDoneMs: 20 } });
     const { id } = await q.enqueue('work', 1);
     await q.ack((await q.claim('work'))!);
@@ -15,7 +15,7 @@ describe('Queue.sweep', () => {
     expect((await q.stats('work')).done).toBe(1); // the counter outlives the record
   });
 
-  it('N-24 measures done retention from completion, not from enqueue', async () => {
+  it('measures done retention from completion, not from enqueue', async () => {
     const { q, clock } = await freshQueue({ defaults: { keepDoneMs: 50 } });
     const { id } = await q.enqueue('work', 1, { delayMs: 220 });
     clock.advance(230);
@@ -28,7 +28,7 @@ describe('Queue.sweep', () => {
     expect(await q.getJob(id)).toBeUndefined();
   });
 
-  it('N-25 applies done retention per queue', async () => {
+  it('applies done retention per queue', async () => {
     const { q, clock } = await freshQueue({ queues: { kept: { keepDoneMs: 50 } } });
     const transient = await q.enqueue('transient', 1);
     const kept = await q.enqueue('kept', 1);
@@ -42,7 +42,7 @@ describe('Queue.sweep', () => {
     expect(await q.getJob(kept.id)).toBeUndefined();
   });
 
-  it('N-25 applies dead retention per queue', async () => {
+  it('applies dead retention per queue', async () => {
     const { q, clock } = await freshQueue({ defaults: { deadRetentionMs: 3_600_000 }, queues: { ephemeral: { deadRetentionMs: 50 } } });
     for (const name of ['ephemeral', 'durable']) {
       await q.enqueue(name, 1);
@@ -65,7 +65,7 @@ describe('Queue.sweep', () => {
     expect(await q.getJob(id)).toBeUndefined();
   });
 
-  it('N-26 keeps a dead job until its cutoff, then removes it from every view', async () => {
+  it('keeps a dead job until its cutoff, then removes it from every view', async () => {
     const { q, clock } = await freshQueue({ defaults: { deadRetentionMs: 50 } });
     const { id } = await q.enqueue('work', 1);
     await q.deadLetter((await q.claim('work'))!, 'x');
@@ -81,7 +81,7 @@ describe('Queue.sweep', () => {
     expect(await q.getJob(id)).toBeUndefined();
   });
 
-  it('N-29 removes the attempt history with the swept record', async () => {
+  it('removes the attempt history with the swept record', async () => {
     const { q, clock } = await freshQueue({ defaults: { keepDoneMs: 10, deadRetentionMs: 10, retry: { baseDelayMs: 0 } } });
     const done = await q.enqueue('work', 1);
     await q.nack((await q.claim('work'))!, 'x');

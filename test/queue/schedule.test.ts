@@ -4,14 +4,14 @@ import { dump } from '../support/dump.ts';
 import { T0, freshQueue } from '../support/queue.ts';
 
 describe('Queue.enqueue with a due time', () => {
-  it('E-04 a job scheduled in the past is immediately pending', async () => {
+  it('a job scheduled in the past is immediately pending', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 'x', { runAt: T0 - 1000 });
     expect(await q.stats('work')).toMatchObject({ pending: 1, scheduled: 0 });
     expect((await q.claim('work'))?.job.id).toBe(id);
   });
 
-  it('E-04 a job scheduled in the future is not claimable', async () => {
+  it('a job scheduled in the future is not claimable', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'x', { runAt: T0 + 3_600_000 });
     expect(await q.claim('work')).toBeUndefined();
@@ -27,7 +27,7 @@ describe('Queue.enqueue with a due time', () => {
     expect((await q.getJob(now.id))).toMatchObject({ state: 'pending', runAt: T0 });
   });
 
-  it('E-05 a claim promotes a job once the clock reaches its due time', async () => {
+  it('a claim promotes a job once the clock reaches its due time', async () => {
     const { q, clock } = await freshQueue();
     const { id } = await q.enqueue('work', 'x', { runAt: T0 + 100 });
     clock.advance(99);
@@ -38,7 +38,7 @@ describe('Queue.enqueue with a due time', () => {
     expect(await q.stats('work')).toMatchObject({ scheduled: 0, pending: 0, claimed: 1 });
   });
 
-  it('E-05 promotes all due jobs of the queue at a claim, leaving the rest pending', async () => {
+  it('promotes all due jobs of the queue at a claim, leaving the rest pending', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 'a', { delayMs: 10 });
     await q.enqueue('work', 'b', { delayMs: 20 });
@@ -49,7 +49,7 @@ describe('Queue.enqueue with a due time', () => {
     expect(await q.nextDueAt('work')).toBe(T0 + 1000);
   });
 
-  it('E-06 a promoted job does not jump ahead of a higher priority', async () => {
+  it('a promoted job does not jump ahead of a higher priority', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 'normal', { runAt: T0 + 1 });
     await q.enqueue('work', 'high', { priority: Priority.HIGH });
@@ -78,7 +78,7 @@ describe('Queue.nextDueAt', () => {
 });
 
 describe('Queue.wakeScheduled', () => {
-  it('J-11 makes a scheduled job pending before its due time, with the wake payload', async () => {
+  it('makes a scheduled job pending before its due time, with the wake payload', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 'x', { delayMs: 60_000 });
     expect(await q.wakeScheduled(id, 'signal')).toBe('woken');
@@ -86,7 +86,7 @@ describe('Queue.wakeScheduled', () => {
     expect((await q.claim('work'))?.job).toMatchObject({ id, wakePayload: 'signal', wokenAt: T0, runAt: T0, payload: 'x' });
   });
 
-  it('J-11 wakes without a payload', async () => {
+  it('wakes without a payload', async () => {
     const { q, clock } = await freshQueue();
     const { id } = await q.enqueue('work', 'x', { delayMs: 60_000 });
     clock.advance(10);
@@ -94,7 +94,7 @@ describe('Queue.wakeScheduled', () => {
     expect((await q.claim('work'))?.job).toMatchObject({ wakePayload: null, wokenAt: T0 + 10 });
   });
 
-  it('J-11 answers notScheduled for pending and claimed jobs and writes nothing', async () => {
+  it('answers notScheduled for pending and claimed jobs and writes nothing', async () => {
     const { q } = await freshQueue();
     const pending = await q.enqueue('work', 1);
     const claimed = await q.enqueue('other', 1);
@@ -105,7 +105,7 @@ describe('Queue.wakeScheduled', () => {
     expect(await dump(q.store)).toEqual(before);
   });
 
-  it('J-11 answers notFound for unknown, cancelled, done and dead jobs', async () => {
+  it('answers notFound for unknown, cancelled, done and dead jobs', async () => {
     const { q } = await freshQueue({ defaults: { keepDoneMs: 60_000 } });
     const cancelled = await q.enqueue('work', 1, { delayMs: 60_000 });
     await q.cancel(cancelled.id);
@@ -116,7 +116,7 @@ describe('Queue.wakeScheduled', () => {
     for (const id of ['nope', cancelled.id, done.id, dead.id]) expect(await q.wakeScheduled(id)).toBe('notFound');
   });
 
-  it('J-11 answers notScheduled for a job already promoted by time, whose claim then has no wake payload', async () => {
+  it('answers notScheduled for a job already promoted by time, whose claim then has no wake payload', async () => {
     const { q, clock } = await freshQueue();
     const { id } = await q.enqueue('work', 'normal', { delayMs: 100 });
     await q.enqueue('work', 'high', { priority: Priority.HIGH });

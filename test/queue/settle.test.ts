@@ -7,7 +7,7 @@ import { NO_BACKOFF, T0, freshQueue } from '../support/queue.ts';
 const EMPTY = { pending: 0, scheduled: 0, claimed: 0, done: 0, dead: 0 };
 
 describe('Queue.ack', () => {
-  it('N-06 deletes the job by default and counts it done', async () => {
+  it('deletes the job by default and counts it done', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1);
     const out = await q.ack((await q.claim('work'))!);
@@ -18,7 +18,7 @@ describe('Queue.ack', () => {
     expect(await q.stats('work')).toEqual({ ...EMPTY, done: 1 });
   });
 
-  it('N-06 with done retention, getJob reports pending, claimed, then done', async () => {
+  it('with done retention, getJob reports pending, claimed, then done', async () => {
     const { q, clock } = await freshQueue({ defaults: { keepDoneMs: 60_000 } });
     const { id } = await q.enqueue('work', 1);
     expect((await q.getJob(id))?.state).toBe('pending');
@@ -32,12 +32,12 @@ describe('Queue.ack', () => {
     expect(await q.leaseExpiry(id)).toBeUndefined();
   });
 
-  it('N-06 getJob of an unknown id is undefined', async () => {
+  it('getJob of an unknown id is undefined', async () => {
     const { q } = await freshQueue();
     expect(await q.getJob('nonexistent')).toBeUndefined();
   });
 
-  it('N-07 stats track the job lifecycle', async () => {
+  it('stats track the job lifecycle', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     await q.enqueue('work', 2);
@@ -49,7 +49,7 @@ describe('Queue.ack', () => {
     expect(await q.stats('unknown')).toEqual(EMPTY);
   });
 
-  it('N-16 applies follow-up enqueues and KV effects atomically with the ack', async () => {
+  it('applies follow-up enqueues and KV effects atomically with the ack', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'first', { kvPut: { 'runs/1': 'active' } });
     const c = (await q.claim('work'))!;
@@ -62,7 +62,7 @@ describe('Queue.ack', () => {
     expect((await q.stats('work')).done).toBe(1);
   });
 
-  it('N-17 downgrades a deduplicated follow-up instead of failing', async () => {
+  it('downgrades a deduplicated follow-up instead of failing', async () => {
     const { q } = await freshQueue();
     const existing = await q.enqueue('next', 'waiting', { dedupKey: 'dk' });
     await q.enqueue('work', 1);
@@ -78,7 +78,7 @@ describe('Queue.ack', () => {
     expect((await q.stats('work')).done).toBe(1);
   });
 
-  it('N-18 schedules a follow-up in the future', async () => {
+  it('schedules a follow-up in the future', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     await q.ack((await q.claim('work'))!, { enqueue: [{ queue: 'next', payload: 'x', runAt: T0 + 300_000 }] });
@@ -86,7 +86,7 @@ describe('Queue.ack', () => {
     expect(await q.claim('next')).toBeUndefined();
   });
 
-  it('N-23 a success effect chains a follow-up job on the same queue', async () => {
+  it('a success effect chains a follow-up job on the same queue', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'first');
     let processed = 0;
@@ -112,7 +112,7 @@ describe('Queue.ack', () => {
     expect((await dump(q.store)).runs).toEqual([{ runId: 'r1', state: 'done', updatedAt: T0 }]);
   });
 
-  it('G-15 applies nothing when the effects fail, and the job stays claimed until recovered and settled again', async () => {
+  it('applies nothing when the effects fail, and the job stays claimed until recovered and settled again', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 'payload');
     const c = (await q.claim('work'))!;
@@ -154,7 +154,7 @@ describe('Queue.ack', () => {
 });
 
 describe('settlement fencing', () => {
-  it('G-09 an ack on an expired lease succeeds while no recovery has run', async () => {
+  it('an ack on an expired lease succeeds while no recovery has run', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 1);
     const c = (await q.claim('work', { leaseMs: 1 }))!;
@@ -163,7 +163,7 @@ describe('settlement fencing', () => {
     expect(await q.stats('work')).toEqual({ ...EMPTY, done: 1 });
   });
 
-  it('G-09 a stale claim cannot settle a job re-claimed by a fresh delivery', async () => {
+  it('a stale claim cannot settle a job re-claimed by a fresh delivery', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 1);
     const stale = (await q.claim('work', { leaseMs: 1 }))!;
@@ -182,7 +182,7 @@ describe('settlement fencing', () => {
     expect(await q.stats('work')).toEqual({ ...EMPTY, done: 1 });
   });
 
-  it('G-09 a stale claim cannot settle a job the reaper dead-lettered', async () => {
+  it('a stale claim cannot settle a job the reaper dead-lettered', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 1, { maxAttempts: 1 });
     const stale = (await q.claim('work', { leaseMs: 1 }))!;
@@ -196,7 +196,7 @@ describe('settlement fencing', () => {
     expect(await q.claim('work')).toBeUndefined();
   });
 
-  it('G-09 a second settlement of an acknowledged claim fails and changes no counter', async () => {
+  it('a second settlement of an acknowledged claim fails and changes no counter', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     const c = (await q.claim('work'))!;
@@ -219,14 +219,14 @@ describe('settlement fencing', () => {
 });
 
 describe('Queue.nack', () => {
-  it('D-08 returns the job for another attempt and records the error', async () => {
+  it('returns the job for another attempt and records the error', async () => {
     const { q } = await freshQueue({ defaults: NO_BACKOFF });
     const { id } = await q.enqueue('work', 1);
     expect(await q.nack((await q.claim('work'))!, 'transient error')).toEqual({ kind: 'retried', runAt: T0 });
     expect((await q.claim('work'))?.job).toMatchObject({ id, attempts: 2, lastError: 'transient error', state: 'claimed' });
   });
 
-  it('D-06 parks a failed attempt until its backoff has passed', async () => {
+  it('parks a failed attempt until its backoff has passed', async () => {
     const { q, clock } = await freshQueue({ defaults: { retry: { baseDelayMs: 10, maxDelayMs: 10 } } });
     const { id } = await q.enqueue('work', 1);
     const out = await q.nack((await q.claim('work'))!, 'boom');
@@ -237,7 +237,7 @@ describe('Queue.nack', () => {
     expect((await q.claim('work'))?.job).toMatchObject({ id, attempts: 2, lastError: 'boom' });
   });
 
-  it('D-05 backs off exponentially on the queue clock', async () => {
+  it('backs off exponentially on the queue clock', async () => {
     const { q, clock } = await freshQueue({ defaults: { retry: { baseDelayMs: 1000, maxDelayMs: 60_000, jitter: 0, maxAttempts: 10 } } });
     await q.enqueue('work', 1);
     const dueTimes: number[] = [];
@@ -259,7 +259,7 @@ describe('Queue.nack', () => {
     expect(await q.nack((await q.claim('work'))!, 'x', { retryAfterMs: 999_999 })).toEqual({ kind: 'retried', runAt: T0 + 10_000 });
   });
 
-  it('D-07 a retried job keeps its priority', async () => {
+  it('a retried job keeps its priority', async () => {
     const { q } = await freshQueue({ defaults: NO_BACKOFF });
     await q.enqueue('work', 'high', { priority: Priority.HIGH });
     await q.enqueue('work', 'normal');
@@ -267,7 +267,7 @@ describe('Queue.nack', () => {
     expect((await q.claim('work'))?.job).toMatchObject({ payload: 'high', priority: 100 });
   });
 
-  it('N-08 dead-letters once maxAttempts deliveries have failed', async () => {
+  it('dead-letters once maxAttempts deliveries have failed', async () => {
     const { q } = await freshQueue({ defaults: NO_BACKOFF });
     const { id } = await q.enqueue('work', 1, { maxAttempts: 2 });
     expect((await q.nack((await q.claim('work'))!, 'one')).kind).toBe('retried');
@@ -276,7 +276,7 @@ describe('Queue.nack', () => {
     expect(await q.getJob(id)).toMatchObject({ state: 'dead', attempts: 2, lastError: 'two', failedAt: T0 });
   });
 
-  it('N-07 D-08 a job with maxAttempts 1 is dead after one failed attempt', async () => {
+  it('a job with maxAttempts 1 is dead after one failed attempt', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1, { maxAttempts: 1 });
     await q.nack((await q.claim('work'))!, 'x');
@@ -284,7 +284,7 @@ describe('Queue.nack', () => {
     expect(await q.stats('work')).toEqual({ ...EMPTY, dead: 1 });
   });
 
-  it('N-20 drops the effects of a nack while attempts remain', async () => {
+  it('drops the effects of a nack while attempts remain', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     const out = await q.nack((await q.claim('work'))!, 'x', { effects: { enqueue: [{ queue: 'notify', payload: 'failed' }], kvPut: { 'runs/1': 'failed' } } });
@@ -294,7 +294,7 @@ describe('Queue.nack', () => {
     expect(await q.kv.get('runs/1')).toBeUndefined();
   });
 
-  it('N-20 applies the effects of a nack that dead-letters', async () => {
+  it('applies the effects of a nack that dead-letters', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1, { maxAttempts: 1 });
     const out = await q.nack((await q.claim('work'))!, 'x', { effects: { enqueue: [{ queue: 'notify', payload: 'failed' }], kvPut: { 'runs/1': 'failed' } } });
@@ -307,7 +307,7 @@ describe('Queue.nack', () => {
 });
 
 describe('Queue.deadLetter', () => {
-  it('D-08 dead-letters at once without counting an attempt', async () => {
+  it('dead-letters at once without counting an attempt', async () => {
     const { q, clock } = await freshQueue();
     const { id } = await q.enqueue('work', 1, { maxAttempts: 5 });
     const c = (await q.claim('work'))!;
@@ -317,7 +317,7 @@ describe('Queue.deadLetter', () => {
     expect(await q.stats('work')).toMatchObject({ dead: 1, claimed: 0 });
   });
 
-  it('N-19 applies its effects atomically', async () => {
+  it('applies its effects atomically', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     const out = await q.deadLetter((await q.claim('work'))!, 'bad input', {
@@ -331,7 +331,7 @@ describe('Queue.deadLetter', () => {
     expect(await q.kv.get('runs/1')).toBe('failed');
   });
 
-  it('N-19 applies no effects through a claim that was already acknowledged', async () => {
+  it('applies no effects through a claim that was already acknowledged', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     const c = (await q.claim('work'))!;

@@ -44,8 +44,8 @@ async function drained(rt: Runtime): Promise<void> {
   }, 5000, 'the steps queue to drain');
 }
 
-describe('K. Effects and KV', () => {
-  it('K-01 submit-time kvWrites apply only when the submission is new', async () => {
+describe('Effects and the app KV', () => {
+  it('submit-time kvWrites apply only when the submission is new', async () => {
     const { runtime: rt } = await fresh({ start: false });
     await expect(rt.submit({ workflow: 'wf', runId: 'kv-run', input: 'in', kvWrites: { 'app/first': '1' } })).resolves.toEqual({ runId: 'kv-run', newlySubmitted: true });
     await expect(rt.submit({ workflow: 'wf', runId: 'kv-run', input: 'in', kvWrites: { 'app/second': '2' } })).resolves.toEqual({ runId: 'kv-run', newlySubmitted: false });
@@ -53,7 +53,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('app/second')).resolves.toBeUndefined();
   });
 
-  it('K-02 a reserved key in submit kvWrites is rejected and nothing is written', async () => {
+  it('a reserved key in submit kvWrites is rejected and nothing is written', async () => {
     const { runtime: rt } = await fresh({ start: false });
     const e = await rejectsWritingNothing(rt, () => rt.submit({ workflow: 'wf', input: '', kvWrites: { 'app/ok': 1, 'workflow/x': 'v' } }));
     expect(isWorkflowError(e, 'ReservedKvKey')).toBe(true);
@@ -61,7 +61,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('app/ok')).resolves.toBeUndefined();
   });
 
-  it('K-03 staged effects commit with the step\'s settlement (continue and succeed)', async () => {
+  it('staged effects commit with the step\'s settlement (continue and succeed)', async () => {
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ hooks: [hook], workflows: { wf: stagingRunner([Outcome.next('next'), Outcome.succeed('')]) } });
     await rt.submit({ workflow: 'wf', input: '' });
@@ -71,7 +71,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('app/step-1')).resolves.toBe('done');
   });
 
-  it('K-03 effects are visible exactly when the settlement commits, not before', async () => {
+  it('effects are visible exactly when the settlement commits, not before', async () => {
     const seenInStep1: (Json | undefined)[] = [];
     const runner = scriptedRunner([
       async (s: Step) => {
@@ -90,7 +90,7 @@ describe('K. Effects and KV', () => {
     expect(seenInStep1).toEqual([undefined, 'staged']);
   });
 
-  it('K-04 staged effects commit when the runner fails the run by verdict', async () => {
+  it('staged effects commit when the runner fails the run by verdict', async () => {
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ hooks: [hook], workflows: { wf: stagingRunner([Outcome.fail('denied')]) } });
     await rt.submit({ workflow: 'wf', input: '' });
@@ -100,7 +100,7 @@ describe('K. Effects and KV', () => {
     expect((await rt.queue.stats('workflow-steps')).dead).toBe(0); // a verdict, not a dead letter
   });
 
-  it('K-05 a runner-issued cancel keeps its staged effects', async () => {
+  it('a runner-issued cancel keeps its staged effects', async () => {
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ hooks: [hook], workflows: { wf: stagingRunner([Outcome.cancel('obsolete')]) } });
     await rt.submit({ workflow: 'wf', input: '' });
@@ -109,7 +109,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('app/step-0')).resolves.toBe('done');
   });
 
-  it('K-06 an external cancel discards the overridden outcome\'s effects', async () => {
+  it('an external cancel discards the overridden outcome\'s effects', async () => {
     let started!: () => void;
     const entered = new Promise<void>((r) => (started = r));
     const runner = scriptedRunner([
@@ -133,7 +133,7 @@ describe('K. Effects and KV', () => {
     expect(runner.calls.map((s) => s.stepNumber)).toEqual([0]);
   });
 
-  it('K-07 a step error applies no staged effects', async () => {
+  it('a step error applies no staged effects', async () => {
     const hook = recordingHook();
     const runner = stagingRunner([
       () => {
@@ -148,7 +148,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('app/step-0')).resolves.toBeUndefined();
   });
 
-  it('K-08 a retried attempt\'s effects are dropped; the successful attempt\'s are applied once', async () => {
+  it('a retried attempt\'s effects are dropped; the successful attempt\'s are applied once', async () => {
     const runner = scriptedRunner([
       (s: Step) => {
         s.effects.put('app/attempt', String(s.attempts));
@@ -165,7 +165,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('app/counter-2')).resolves.toBe('x');
   });
 
-  it('K-08 an always-transient step applies no staged key from any attempt, even the exhausted one', async () => {
+  it('an always-transient step applies no staged key from any attempt, even the exhausted one', async () => {
     const runner = scriptedRunner([
       (s: Step) => {
         s.effects.put(`app/attempt-${s.attempts}`, 'x');
@@ -179,7 +179,7 @@ describe('K. Effects and KV', () => {
     expect((await rt.kv.scan('app/')).entries).toEqual([]);
   });
 
-  it('K-09 a replayed outcome re-applies the effects recorded with it', async () => {
+  it('a replayed outcome re-applies the effects recorded with it', async () => {
     let step0Calls = 0;
     const runner = async (s: Step) => {
       if (s.stepNumber > 0) return Outcome.succeed('');
@@ -211,7 +211,7 @@ describe('K. Effects and KV', () => {
     expect((await b.history(runId)).find((h) => h.stepNumber === 0 && h.outcome === 'continued')).toMatchObject({ replayed: true, attempt: 2 });
   });
 
-  it('K-10 staging after the step returned fails with EffectsSealed', async () => {
+  it('staging after the step returned fails with EffectsSealed', async () => {
     let kept: Effects | undefined;
     const runner = scriptedRunner([
       (s: Step) => {
@@ -230,7 +230,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('app/late')).resolves.toBeUndefined();
   });
 
-  it('K-10 a write staged by a late async continuation of the runner is refused too', async () => {
+  it('a write staged by a late async continuation of the runner is refused too', async () => {
     let late: unknown;
     const runner = scriptedRunner([
       (s: Step) => {
@@ -250,7 +250,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('app/late')).resolves.toBeUndefined();
   });
 
-  it('K-11 reserved keys are rejected at staging time', async () => {
+  it('reserved keys are rejected at staging time', async () => {
     const errors: unknown[] = [];
     const runner = scriptedRunner([
       (s: Step) => {
@@ -268,7 +268,7 @@ describe('K. Effects and KV', () => {
     expect((await rt.kv.scan('')).entries).toEqual([{ key: 'app/ok', value: 'v' }]);
   });
 
-  it('K-12 oversized values are rejected at staging time; there is no cap on the total', async () => {
+  it('oversized values are rejected at staging time; there is no cap on the total', async () => {
     const MAX = 262_144;
     const errors: unknown[] = [];
     const runner = scriptedRunner([
@@ -289,7 +289,7 @@ describe('K. Effects and KV', () => {
     for (let i = 0; i < 4; i++) expect(((await rt.kv.get(`k-${i}`)) as string).length).toBe(200_000);
   });
 
-  it('K-13 a key cannot be staged for both a write and a delete in one step; the same operation twice is allowed', async () => {
+  it('a key cannot be staged for both a write and a delete in one step; the same operation twice is allowed', async () => {
     const errors: unknown[] = [];
     const runner = scriptedRunner([
       (s: Step) => {
@@ -314,7 +314,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('d')).resolves.toBeUndefined();
   });
 
-  it('K-14 a sealed handle rejects staging through any reference to it', async () => {
+  it('a sealed handle rejects staging through any reference to it', async () => {
     let clone: Effects | undefined;
     let bound: ((k: string, v: Json) => void) | undefined;
     const runner = scriptedRunner([
@@ -334,7 +334,7 @@ describe('K. Effects and KV', () => {
     expect((await rt.kv.scan('')).entries).toEqual([{ key: 'a', value: 'v' }]);
   });
 
-  it('K-15 every reference shares one accumulator', async () => {
+  it('every reference shares one accumulator', async () => {
     const runner = scriptedRunner([
       (s: Step) => {
         const clone = s.effects;
@@ -357,7 +357,7 @@ describe('K. Effects and KV', () => {
     await expect(rt.kv.get('obj')).resolves.toEqual({ n: 1, list: [1] });
   });
 
-  it('K-16 the runtime keeps its own state out of the app KV; callers cannot write the reserved prefix', async () => {
+  it('the runtime keeps its own state out of the app KV; callers cannot write the reserved prefix', async () => {
     const hook = recordingHook('h', (o, e) => e.put(`app/hook/${o.runId}`, o.status));
     const runner = async (s: Step) => {
       if (s.stepNumber === 0) return Outcome.waitForEvent(`key-${s.runId}`, '', { timeoutMs: 1000 });

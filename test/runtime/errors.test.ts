@@ -15,8 +15,8 @@ function always(error: () => never) {
   return scriptedRunner([error]);
 }
 
-describe('D. Errors, retries, backoff, dead letters', () => {
-  it('D-01 a permanent step error dead-letters at once and fails the run', async () => {
+describe('Step errors, retries, backoff and dead letters', () => {
+  it('a permanent step error dead-letters at once and fails the run', async () => {
     let deadWhenHookRan = -1;
     const self = new Slot<Runtime>();
     const hook = recordingHook('recorder', async () => {
@@ -40,7 +40,7 @@ describe('D. Errors, retries, backoff, dead letters', () => {
     await runtime.close();
   });
 
-  it('D-02 a transient error with maxAttempts 1 means one call and one failure', async () => {
+  it('a transient error with maxAttempts 1 means one call and one failure', async () => {
     const hook = recordingHook();
     const runner = always(() => {
       throw StepError.transient('flaky');
@@ -56,7 +56,7 @@ describe('D. Errors, retries, backoff, dead letters', () => {
     await runtime.close();
   });
 
-  it('D-03 a transient error is retried up to maxAttempts, then the run fails once', async () => {
+  it('a transient error is retried up to maxAttempts, then the run fails once', async () => {
     const hook = recordingHook();
     const runner = always(() => {
       throw StepError.transient('flaky');
@@ -77,7 +77,7 @@ describe('D. Errors, retries, backoff, dead letters', () => {
     await runtime.close();
   });
 
-  it('D-04 a transient failure followed by success completes the run on attempt 2', async () => {
+  it('a transient failure followed by success completes the run on attempt 2', async () => {
     const hook = recordingHook();
     const runner = scriptedRunner([
       () => {
@@ -96,7 +96,7 @@ describe('D. Errors, retries, backoff, dead letters', () => {
     await runtime.close();
   });
 
-  it('D-05 [D] retry backoff doubles from the base and is capped (runtime form: the retry is scheduled that far ahead)', async () => {
+  it('retry backoff doubles from the base and is capped (runtime form: the retry is scheduled that far ahead)', async () => {
     const policy = retryPolicy({ baseDelayMs: 1000, maxDelayMs: 60_000, jitter: 0 });
     expect([1, 2, 3, 4, 20].map((n) => backoffDelay(policy, n))).toEqual([1000, 2000, 4000, 8000, 60_000]);
     expect(backoffDelay(retryPolicy({ baseDelayMs: 0 }), 7)).toBe(0);
@@ -119,7 +119,7 @@ describe('D. Errors, retries, backoff, dead letters', () => {
     await runtime.close();
   });
 
-  it('D-06 [D] a failed attempt under backoff waits as scheduled, then becomes claimable', async () => {
+  it('a failed attempt under backoff waits as scheduled, then becomes claimable', async () => {
     let lastErrorSeen: string | null = null;
     const self = new Slot<Runtime>();
     const runner = scriptedRunner([
@@ -149,7 +149,7 @@ describe('D. Errors, retries, backoff, dead letters', () => {
     await runtime.close();
   });
 
-  it('D-07 [D] a retried step keeps its priority and is claimed before lower priorities', async () => {
+  it('a retried step keeps its priority and is claimed before lower priorities', async () => {
     const order: [string, number, number][] = [];
     const self = new Slot<Runtime>();
     const runner = async (s: Step) => {
@@ -172,7 +172,7 @@ describe('D. Errors, retries, backoff, dead letters', () => {
     await runtime.close();
   });
 
-  it('D-08 [D] step errors are recorded on the step job', async () => {
+  it('step errors are recorded on the step job', async () => {
     let seen: JobRecord | undefined;
     const self = new Slot<Runtime>();
     const runner = async (s: Step) => {
@@ -205,7 +205,7 @@ describe('D. Errors, retries, backoff, dead letters', () => {
     await runtime.close();
   });
 
-  it('D-09 dead step jobs are listed page by page; a step of an ended run is not requeued (DECISION 3), a dead notification is', async () => {
+  it('dead step jobs are listed page by page; a step of an ended run is not requeued (DECISION 3), a dead notification is', async () => {
     let hookCalls = 0;
     const hook = recordingHook('recorder', () => {
       hookCalls++;
@@ -268,7 +268,7 @@ describe('D. Errors, retries, backoff, dead letters', () => {
     await runtime.close();
   });
 
-  it('D-10 workflow errors map to step-error kinds by permanence', async () => {
+  it('workflow errors map to step-error kinds by permanence', async () => {
     expect(StepError.from(new WorkflowError('InputMismatch', 'x')).kind).toBe('permanent');
     expect(StepError.from(new WorkflowError('StoreError', 'io')).kind).toBe('transient');
     expect(StepError.from(new Error('unknown')).kind).toBe('transient');
@@ -291,8 +291,8 @@ describe('D. Errors, retries, backoff, dead letters', () => {
   });
 });
 
-describe('E. Delays & clock virtualisation', () => {
-  it('E-01 a delayed continue holds the next step until the delay has passed', async () => {
+describe('Delays on the injected clock', () => {
+  it('a delayed continue holds the next step until the delay has passed', async () => {
     const hook = recordingHook();
     const runner = scriptedRunner([Outcome.next('step1', { delayMs: 60_000 }), Outcome.succeed('final')]);
     const { runtime, clock } = await freshRuntime({ workflows: { wf: runner }, hooks: [hook] });
@@ -312,7 +312,7 @@ describe('E. Delays & clock virtualisation', () => {
     await runtime.close();
   });
 
-  it('E-02 the runtime reads the queue\'s clock: every timestamp it writes comes from it', async () => {
+  it('the runtime reads the queue\'s clock: every timestamp it writes comes from it', async () => {
     const { runtime, clock } = await freshRuntime({ start: false });
     expect(runtime.clock.now()).toBe(T0);
     expect(runtime.queue.clock.now()).toBe(T0);
@@ -340,7 +340,7 @@ describe('E. Delays & clock virtualisation', () => {
     await f.runtime.close();
   });
 
-  it('E-03 the remaining delay on replay is measured from the stored timestamp', async () => {
+  it('the remaining delay on replay is measured from the stored timestamp', async () => {
     expect(remainingDelay(1000, 4000, 10_000)).toBe(7000);
     expect(remainingDelay(1000, 20_000, 10_000)).toBe(0);
     expect(remainingDelay(5000, 1000, 10_000)).toBe(10_000);
@@ -378,7 +378,7 @@ describe('E. Delays & clock virtualisation', () => {
     await b.close();
   });
 
-  it('E-04 [D] a step whose delay is already past runs at once; one in the future is scheduled', async () => {
+  it('a step whose delay is already past runs at once; one in the future is scheduled', async () => {
     const runner = scriptedRunner([
       (s: Step) => {
         if (s.stepNumber > 0) return Outcome.succeed('ok');
@@ -395,7 +395,7 @@ describe('E. Delays & clock virtualisation', () => {
     await runtime.close();
   });
 
-  it('E-05 [D] a due step is promoted and run without a manual promotion once the clock passes its due time', async () => {
+  it('a due step is promoted and run without a manual promotion once the clock passes its due time', async () => {
     const runner = scriptedRunner([Outcome.next('p', { delayMs: 100 }), Outcome.succeed('ok')]);
     const { runtime, clock } = await freshRuntime({ workflows: { wf: runner } });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -407,7 +407,7 @@ describe('E. Delays & clock virtualisation', () => {
     await runtime.close();
   });
 
-  it('E-06 [D] a promoted step does not jump ahead of a higher priority', async () => {
+  it('a promoted step does not jump ahead of a higher priority', async () => {
     const order: string[] = [];
     const runner = async (s: Step) => {
       order.push(`${s.runId}:${s.stepNumber}`);

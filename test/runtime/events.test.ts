@@ -44,8 +44,8 @@ async function waiting(rt: Runtime, runId: string): Promise<void> {
   await waitFor(async () => (await rt.status(runId))?.state === 'waiting', 5000, `run ${runId} waiting`);
 }
 
-describe('J. Events', () => {
-  it('J-01 an event wakes a waiting run early and delivers its payload', async () => {
+describe('Events', () => {
+  it('an event wakes a waiting run early and delivers its payload', async () => {
     const runner = probe('order-1', HOUR);
     const hook = recordingHook();
     const { runtime: rt, clock } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -61,7 +61,7 @@ describe('J. Events', () => {
     expect(await rt.clearEvent('order-1')).toBe(false);
   });
 
-  it('J-02 a waiting run survives a close and reopen and can then be sent its event', async () => {
+  it('a waiting run survives a close and reopen and can then be sent its event', async () => {
     const runner = probe('approval', HOUR);
     const f = await fresh({ workflows: { wf: runner } });
     const { runId } = await f.runtime.submit({ workflow: 'wf', input: '' });
@@ -79,7 +79,7 @@ describe('J. Events', () => {
     expect(runner.observed).toEqual([{ key: 'approval', payload: 'approved' }]);
   });
 
-  it('J-03 timeout: the next step runs with a null payload and the registration is removed', async () => {
+  it('timeout: the next step runs with a null payload and the registration is removed', async () => {
     const runner = probe('order-2', 60_000);
     const hook = recordingHook();
     const { runtime: rt, clock } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -97,7 +97,7 @@ describe('J. Events', () => {
     expect(await events(rt)).toEqual([]);
   });
 
-  it('J-04 an event sent before anyone waits is buffered and consumed at registration', async () => {
+  it('an event sent before anyone waits is buffered and consumed at registration', async () => {
     const runner = probe('order-3', HOUR);
     const hook = recordingHook();
     const { runtime: rt, clock } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -110,7 +110,7 @@ describe('J. Events', () => {
     expect(await events(rt)).toEqual([]);
   });
 
-  it('J-05 a second buffered event replaces the first', async () => {
+  it('a second buffered event replaces the first', async () => {
     const runner = probe('order-4', HOUR);
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -121,7 +121,7 @@ describe('J. Events', () => {
     expect(runner.observed).toEqual([{ key: 'order-4', payload: 'second' }]);
   });
 
-  it('J-06 clearEvent discards a buffered event', async () => {
+  it('clearEvent discards a buffered event', async () => {
     const { runtime: rt } = await fresh({ start: false });
     expect(await rt.sendEvent('order-5', 'stale')).toBe('buffered');
     expect(await rt.clearEvent('order-5')).toBe(true);
@@ -130,7 +130,7 @@ describe('J. Events', () => {
     expect(await rt.clearEvent('never-sent')).toBe(false);
   });
 
-  it('J-07 only one waiter per key: a second registration fails its own run', async () => {
+  it('only one waiter per key: a second registration fails its own run', async () => {
     const runner = probe('order-6', HOUR);
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -156,7 +156,7 @@ describe('J. Events', () => {
     expect(runner.observed).toEqual([{ key: 'order-6', payload: 'for-a' }]);
   });
 
-  it('J-07 [D] a stale registration (its step no longer scheduled) does not block a new waiter', async () => {
+  it('a stale registration (its step no longer scheduled) does not block a new waiter', async () => {
     const gate = deferred<void>();
     const entered = deferred<void>();
     const runner = probe('order-6s', 60_000, async (s) => {
@@ -190,7 +190,7 @@ describe('J. Events', () => {
     expect(await events(rt)).toEqual([]);
   });
 
-  it('J-08 a payload buffered after registration but missed by the wake is delivered at the timeout', async () => {
+  it('a payload buffered after registration but missed by the wake is delivered at the timeout', async () => {
     const runner = probe('order-7', 60_000);
     const hook = recordingHook();
     const { runtime: rt, clock } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -209,7 +209,7 @@ describe('J. Events', () => {
     expect(await events(rt)).toEqual([]); // consumed with the step's settlement
   });
 
-  it('J-09 cancelling a waiting run leaves no live registration', async () => {
+  it('cancelling a waiting run leaves no live registration', async () => {
     const runner = probe('order-8', HOUR);
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -229,7 +229,7 @@ describe('J. Events', () => {
     if (s.attempts === 1) throw StepError.transient('retry me');
   };
 
-  it('J-10 a woken step observes the same event on every redelivery', async () => {
+  it('a woken step observes the same event on every redelivery', async () => {
     const runner = probe('order-9', HOUR, failFirst);
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -245,7 +245,7 @@ describe('J. Events', () => {
     ]);
   });
 
-  it('J-10 (buffer consumed at registration) every redelivery observes the buffered payload', async () => {
+  it('(buffer consumed at registration) every redelivery observes the buffered payload', async () => {
     const runner = probe('order-10', HOUR, failFirst);
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -260,7 +260,7 @@ describe('J. Events', () => {
     expect(await events(rt)).toEqual([]);
   });
 
-  it('J-10 (buffer consumed at the timeout) every redelivery observes it; it is released with the settlement', async () => {
+  it('(buffer consumed at the timeout) every redelivery observes it; it is released with the settlement', async () => {
     const runner = probe('order-11', 60_000, failFirst);
     const hook = recordingHook();
     const { runtime: rt, clock } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
@@ -280,7 +280,7 @@ describe('J. Events', () => {
     expect(await events(rt)).toEqual([]);
   });
 
-  it('J-11 queue wake semantics the events rely on', async () => {
+  it('queue wake semantics the events rely on', async () => {
     const { runtime: rt, clock } = await fresh({ start: false });
     const q = rt.queue;
     const { id } = await q.enqueue('work', 'p', { delayMs: 60_000 });
@@ -313,7 +313,7 @@ describe('J. Events', () => {
     expect(await q.wakeScheduled(promoted, 'x')).toBe('notScheduled');
   });
 
-  it('J-10 (queue form) a woken job keeps its wake payload across a nack and redelivery', async () => {
+  it('(queue form) a woken job keeps its wake payload across a nack and redelivery', async () => {
     const { runtime: rt, clock } = await fresh({ start: false, retry: { baseDelayMs: 5000, jitter: 0 } });
     const q = rt.queue;
     const { id } = await q.enqueue('work', 'p', { delayMs: 60_000 });
@@ -327,7 +327,7 @@ describe('J. Events', () => {
     expect(c2.job).toMatchObject({ id, attempts: 2, wakePayload: 'signal', wokenAt: T });
   });
 
-  it('J-12 the timeout runs on the runtime clock, through downtime', async () => {
+  it('the timeout runs on the runtime clock, through downtime', async () => {
     const runner = probe('decision', 5 * 60_000);
     const f = await fresh({ workflows: { wf: runner } });
     const { runId } = await f.runtime.submit({ workflow: 'wf', input: '' });
@@ -349,7 +349,7 @@ describe('J. Events', () => {
     expect(await next.clearEvent('decision')).toBe(true);
   });
 
-  it('J-13 sendEvent is durable once it returns (delivered or buffered), across a crash', async () => {
+  it('sendEvent is durable once it returns (delivered or buffered), across a crash', async () => {
     const runner = probe('k-delivered', HOUR);
     const f = await fresh({ workflows: { wf: runner } });
     const { runId } = await f.runtime.submit({ workflow: 'wf', input: '' });
@@ -369,7 +369,7 @@ describe('J. Events', () => {
     expect(await next.clearEvent('k-buffered')).toBe(true);
   });
 
-  it('J-14 step.event is absent on steps not preceded by a wait', async () => {
+  it('step.event is absent on steps not preceded by a wait', async () => {
     const seen: [number, Step['event'] | undefined][] = [];
     const runner = async (s: Step) => {
       seen.push([s.stepNumber, s.event]);
@@ -389,7 +389,7 @@ describe('J. Events', () => {
     ]);
   });
 
-  it('J-15 an event to a waiter whose step was already promoted is buffered; the stale registration is removed', async () => {
+  it('an event to a waiter whose step was already promoted is buffered; the stale registration is removed', async () => {
     const gate = deferred<void>();
     const entered = deferred<void>();
     const runner = probe('order-15', 60_000, async () => {
@@ -413,7 +413,7 @@ describe('J. Events', () => {
     expect(await rt.clearEvent('order-15')).toBe(true);
   });
 
-  it('J-13 [D] sendEvent to a key with no waiter returns at once (no polling delay)', async () => {
+  it('sendEvent to a key with no waiter returns at once (no polling delay)', async () => {
     const { runtime: rt, clock } = await fresh({ start: false });
     const started = Date.now();
     expect(await rt.sendEvent('nobody', 1 as Json)).toBe('buffered');

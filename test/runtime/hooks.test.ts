@@ -95,8 +95,8 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}/hook`;
 }
 
-describe('L. Terminal hooks and notifications', () => {
-  it('L-01 hook effects (KV writes and follow-up jobs) commit with the notification\'s acknowledgement', async () => {
+describe('Terminal hooks and notifications', () => {
+  it('hook effects (KV writes and follow-up jobs) commit with the notification\'s acknowledgement', async () => {
     let ackedBefore: (Json | undefined)[] = [];
     const hook = recordingHook('effects', async (o, e) => {
       e.put(`app/outcomes/${o.runId}`, o.status);
@@ -115,7 +115,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await notificationJobs(rt)).toEqual([]);
   });
 
-  it('L-02 a transient hook error retries the notification', async () => {
+  it('a transient hook error retries the notification', async () => {
     const hook = recordingHook('flaky', (o, e, call) => {
       if (call === 1) throw StepError.transient('first attempt fails');
       e.put(`app/notified/${o.runId}`, '1');
@@ -128,7 +128,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(hook.outcomes[1]).toEqual(hook.outcomes[0]);
   });
 
-  it('L-02 an unknown throw (not a StepError) counts as transient too', async () => {
+  it('an unknown throw (not a StepError) counts as transient too', async () => {
     const hook = recordingHook('throws', (_o, _e, call) => {
       if (call === 1) throw new TypeError('oops');
       if (call === 2) throw 'a string';  
@@ -140,7 +140,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.deadJobs()).toEqual([]);
   });
 
-  it('L-03 without a hook a terminal settlement enqueues no notification', async () => {
+  it('without a hook a terminal settlement enqueues no notification', async () => {
     const { runtime: rt } = await fresh({ workflows: { wf: scriptedRunner([Outcome.succeed('')]) } });
     const { runId } = await rt.submit({ workflow: 'wf', input: '' });
     await rt.wait(runId);
@@ -150,7 +150,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.queue.claim(STEPS)).toBeUndefined();
   });
 
-  it('L-04 observes(outcome) = false skips the notification for that outcome', async () => {
+  it('observes(outcome) = false skips the notification for that outcome', async () => {
     const hook = Object.assign(recordingHook('failures-only'), { observes: (o: RunOutcome) => o.status === 'failed' });
     const runner = scriptedRunner([(s: Step) => (s.payload === 'ok' ? Outcome.succeed('') : Outcome.fail('no'))]);
     const { runtime: rt } = await fresh({ start: false, hooks: [hook], workflows: { wf: runner } });
@@ -165,7 +165,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0, done: 3 }); // 2 steps + 1 notification
   });
 
-  it('L-04 [D] an observes() that throws still notifies (a broken filter loses nothing)', async () => {
+  it('an observes() that throws still notifies (a broken filter loses nothing)', async () => {
     const hook = Object.assign(recordingHook('broken-filter'), {
       observes: (): boolean => {
         throw new Error('filter bug');
@@ -176,7 +176,7 @@ describe('L. Terminal hooks and notifications', () => {
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
   });
 
-  it('L-05 a permanent hook error dead-letters the notification; the run outcome is unchanged', async () => {
+  it('a permanent hook error dead-letters the notification; the run outcome is unchanged', async () => {
     const hook = recordingHook('strict', (o, e, call) => {
       if (call > 1) return e.put('app/after-requeue', o.runId);
       e.put('app/should-not-apply', o.runId);
@@ -199,7 +199,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.deadJobs()).toEqual([]);
   });
 
-  it('L-06 transient hook errors are bounded by the terminal step\'s maxAttempts', async () => {
+  it('transient hook errors are bounded by the terminal step\'s maxAttempts', async () => {
     const hook = recordingHook('always', () => {
       throw StepError.transient('down');
     });
@@ -211,7 +211,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.deadJobs()).toEqual([expect.objectContaining({ kind: 'notification', runId, attempts: 2, lastError: 'down' })]);
   });
 
-  it('L-06 (step error) a run ended by a step error notifies with the default maxAttempts', async () => {
+  it('a run ended by a step error notifies with the default maxAttempts', async () => {
     const hook = recordingHook('always', () => {
       throw StepError.transient('down');
     });
@@ -227,7 +227,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect((await rt.deadJobs()).find((d) => d.kind === 'notification')).toMatchObject({ runId, attempts: 3 });
   });
 
-  it('L-07 only the committed outcome produces a notification', async () => {
+  it('only the committed outcome produces a notification', async () => {
     const running = deferred<void>();
     const runner = scriptedRunner([
       async () => {
@@ -260,7 +260,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await b.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0 });
   });
 
-  it('L-08 at most one notification per committed termination', async () => {
+  it('at most one notification per committed termination', async () => {
     const hook = recordingHook();
     const runner = scriptedRunner([
       (s: Step) => {
@@ -290,7 +290,7 @@ describe('L. Terminal hooks and notifications', () => {
     ]);
   });
 
-  it('L-08 a run id used again is notified once per run, even while the first run\'s notification is pending', async () => {
+  it('a run id used again is notified once per run, even while the first run\'s notification is pending', async () => {
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ start: false, hooks: [hook] });
     await rt.submit({ workflow: 'wf', runId: 'reused', input: 1 });
@@ -305,7 +305,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(hook.outcomes).toHaveLength(2);
   });
 
-  it('L-09 (adapted) the webhook POSTs the outcome to a real endpoint; observes() selects runs by header', async () => {
+  it('the webhook POSTs the outcome to a real endpoint; observes() selects runs by header', async () => {
     const server = await endpoint([{ status: 200 }]);
     const hook = webhookHook({ url: server.url, observes: (o) => o.headers['callback_url'] !== undefined });
     const runner = scriptedRunner([(s: Step) => Outcome.succeed(s.payload)]);
@@ -337,7 +337,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0, done: 3 }); // 2 steps + 1 notification
   });
 
-  it('L-09 (adapted) failed and cancelled outcomes carry their error in the body', async () => {
+  it('failed and cancelled outcomes carry their error in the body', async () => {
     const server = await endpoint([{ status: 204 }]);
     const runner = scriptedRunner([(s: Step) => (s.payload === 'f' ? Outcome.fail('denied') : Outcome.cancel('obsolete'))]);
     const { runtime: rt } = await fresh({ hooks: [webhookHook({ url: server.url })], workflows: { wf: runner } });
@@ -351,7 +351,7 @@ describe('L. Terminal hooks and notifications', () => {
     ]);
   });
 
-  it('L-10 (adapted) request packing: extra headers are sent, kept out of storage, and the per-delivery timeout retries', async () => {
+  it('request packing: extra headers are sent, kept out of storage, and the per-delivery timeout retries', async () => {
     const server = await endpoint(['hang', { status: 200 }]);
     const hook = webhookHook({ url: server.url, name: 'wh', timeoutMs: 200, headers: { 'Custom-Header': 'value', authorization: 'Bearer s3cret-token' } });
     const { runtime: rt } = await fresh({ hooks: [hook] });
@@ -369,7 +369,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(rt.lastError).toBeUndefined();
   });
 
-  it('L-11 webhook classification: 2xx acks at once', async () => {
+  it('webhook classification: 2xx acks at once', async () => {
     const server = await endpoint([{ status: 202 }]);
     const { runtime: rt } = await fresh({ hooks: [webhookHook({ url: server.url })] });
     await rt.submit({ workflow: 'wf', input: '' });
@@ -380,7 +380,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.deadJobs()).toEqual([]);
   });
 
-  it('L-11 webhook classification: 5xx and 408 retry, then a 2xx acks', async () => {
+  it('webhook classification: 5xx and 408 retry, then a 2xx acks', async () => {
     const server = await endpoint([{ status: 503 }, { status: 408 }, { status: 500 }, { status: 200 }]);
     const { runtime: rt } = await fresh({ hooks: [webhookHook({ url: server.url })] });
     await rt.submit({ workflow: 'wf', input: '', maxAttempts: 5 });
@@ -389,7 +389,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.deadJobs()).toEqual([]);
   });
 
-  it('L-11 webhook classification: 5xx forever dead-letters after maxAttempts', async () => {
+  it('webhook classification: 5xx forever dead-letters after maxAttempts', async () => {
     const server = await endpoint([{ status: 502 }]);
     const { runtime: rt } = await fresh({ hooks: [webhookHook({ url: server.url })] });
     const { runId } = await rt.submit({ workflow: 'wf', input: '', maxAttempts: 2 });
@@ -398,7 +398,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.deadJobs()).toEqual([expect.objectContaining({ kind: 'notification', runId, lastError: 'webhook answered HTTP 502' })]);
   });
 
-  it('L-11 webhook classification: 429 with Retry-After waits that long on the runtime clock', async () => {
+  it('webhook classification: 429 with Retry-After waits that long on the runtime clock', async () => {
     const server = await endpoint([{ status: 429, headers: { 'Retry-After': '7' } }, { status: 200 }]);
     const { runtime: rt, clock } = await fresh({ hooks: [webhookHook({ url: server.url })] });
     await rt.submit({ workflow: 'wf', input: '' });
@@ -413,7 +413,7 @@ describe('L. Terminal hooks and notifications', () => {
     await waitFor(async () => (await notificationJobs(rt)).length === 0, 5000, 'the ack');
   });
 
-  it('L-11 webhook classification: a huge Retry-After is capped at retry.maxDelayMs; an HTTP date is honoured', async () => {
+  it('webhook classification: a huge Retry-After is capped at retry.maxDelayMs; an HTTP date is honoured', async () => {
     const when = new Date(Date.now() + 20_000).toUTCString();
     const server = await endpoint([{ status: 503, headers: { 'Retry-After': '100000' } }, { status: 503, headers: { 'Retry-After': when } }, { status: 200 }]);
     const { runtime: rt, clock } = await fresh({ retry: { baseDelayMs: 0, jitter: 0, maxDelayMs: 60_000 }, hooks: [webhookHook({ url: server.url })] });
@@ -432,7 +432,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(parseRetryAfter('soon')).toBeUndefined();
   });
 
-  it('L-11 webhook classification: other 4xx dead-letter at once', async () => {
+  it('webhook classification: other 4xx dead-letter at once', async () => {
     for (const status of [400, 401, 404, 410, 422]) {
       const server = await endpoint([{ status }]);
       const { runtime: rt } = await fresh({ hooks: [webhookHook({ url: server.url })] });
@@ -445,7 +445,7 @@ describe('L. Terminal hooks and notifications', () => {
     }
   });
 
-  it('L-11 webhook classification: a network error (connection refused) retries', async () => {
+  it('webhook classification: a network error (connection refused) retries', async () => {
     const { runtime: rt } = await fresh({ hooks: [webhookHook({ url: await deadUrl() })] });
     const { runId } = await rt.submit({ workflow: 'wf', input: '', maxAttempts: 2 });
     await waitFor(async () => (await rt.deadJobs()).length === 1, 5000, 'the dead notification');
@@ -454,7 +454,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(dead!.lastError).toMatch(/^webhook delivery failed/);
   });
 
-  it('L-11 webhook with an injected fetch: statuses and thrown errors are classified the same way', async () => {
+  it('webhook with an injected fetch: statuses and thrown errors are classified the same way', async () => {
     const calls: [string, RequestInit | undefined][] = [];
     const replies: (() => Response)[] = [
       () => {
@@ -479,7 +479,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(() => webhookHook({ url: 'not a url' })).toThrow();
   });
 
-  it('L-12 a sealed terminal-effects handle rejects every staging call', async () => {
+  it('a sealed terminal-effects handle rejects every staging call', async () => {
     let kept: TerminalEffects | undefined;
     const hook = recordingHook('keeper', (_o, e) => {
       kept = e;
@@ -501,7 +501,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect((await rt.queue.stats('follow-up')).pending).toBe(1);
   });
 
-  it('L-13 the terminal-effects handle enforces the same KV rules', async () => {
+  it('the terminal-effects handle enforces the same KV rules', async () => {
     const errors: unknown[] = [];
     const hook = recordingHook('rules', (_o, e) => {
       errors.push(thrown(() => e.put('workflow/x', 'v')));
@@ -518,7 +518,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await rt.deadJobs()).toEqual([]); // the hook caught them; its notification was acked
   });
 
-  it('L-14 hook delivery is at-least-once; its effects apply exactly once', async () => {
+  it('hook delivery is at-least-once; its effects apply exactly once', async () => {
     const gate = deferred<void>();
     const outcomes: RunOutcome[] = [];
     const hook = {
@@ -549,7 +549,7 @@ describe('L. Terminal hooks and notifications', () => {
     expect(await b.deadJobs()).toEqual([]);
   });
 
-  it('L-15 a pending notification survives a restart', async () => {
+  it('a pending notification survives a restart', async () => {
     const gate = deferred<void>();
     const entered = deferred<void>();
     const runner = async (s: Step) => {

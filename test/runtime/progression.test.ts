@@ -9,8 +9,8 @@ import type { JobRecord } from '../../src/store/db.ts';
 import { deferred, freshRuntime, gatedRunner, recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { STEPS, Slot, isNotification, jobsOfRun } from './peek.ts';
 
-describe('B. Step progression & payload threading', () => {
-  it('B-01 a single-step run succeeds, reports step 0 and fires the hook once', async () => {
+describe('Step progression and payload threading', () => {
+  it('a single-step run succeeds, reports step 0 and fires the hook once', async () => {
     const runner = scriptedRunner([Outcome.succeed('done')]);
     const hook = recordingHook();
     const { runtime } = await freshRuntime({ workflows: { wf: runner }, hooks: [hook] });
@@ -26,7 +26,7 @@ describe('B. Step progression & payload threading', () => {
     await runtime.close();
   });
 
-  it('B-02 continue advances the step number by one and threads the payload', async () => {
+  it('continue advances the step number by one and threads the payload', async () => {
     const runner = scriptedRunner([Outcome.next('step1'), Outcome.next('step2'), Outcome.succeed('final')]);
     const hook = recordingHook();
     const { runtime } = await freshRuntime({ workflows: { wf: runner }, hooks: [hook] });
@@ -44,7 +44,7 @@ describe('B. Step progression & payload threading', () => {
     await runtime.close();
   });
 
-  it('B-03 user headers reach every step and the hook; reserved headers never do', async () => {
+  it('user headers reach every step and the hook; reserved headers never do', async () => {
     const runner = scriptedRunner([Outcome.next(''), Outcome.succeed('')]);
     const hook = recordingHook();
     const { runtime } = await freshRuntime({ workflows: { wf: runner }, hooks: [hook] });
@@ -60,7 +60,7 @@ describe('B. Step progression & payload threading', () => {
     await runtime.close();
   });
 
-  it('B-04 every step of a run inherits its priority and maxAttempts; notifications follow the documented rule', async () => {
+  it('every step of a run inherits its priority and maxAttempts; notifications follow the documented rule', async () => {
     const seenJobs: JobRecord[] = [];
     const notifications: JobRecord[] = [];
     const self = new Slot<Runtime>();
@@ -94,7 +94,7 @@ describe('B. Step progression & payload threading', () => {
     await runtime.close();
   });
 
-  it('B-05 at most `concurrency` steps run at once, and a backlog fills that capacity', async () => {
+  it('at most `concurrency` steps run at once, and a backlog fills that capacity', async () => {
     let inFlight = 0;
     let max = 0;
     let done = 0;
@@ -122,7 +122,7 @@ describe('B. Step progression & payload threading', () => {
     expect(isWorkflowError(e, 'InvalidArgument')).toBe(true);
   });
 
-  it('B-06 steps are claimed by priority, then in submission order within a priority', async () => {
+  it('steps are claimed by priority, then in submission order within a priority', async () => {
     const order: string[] = [];
     const runner = async (s: Step) => {
       order.push(s.runId);
@@ -141,7 +141,7 @@ describe('B. Step progression & payload threading', () => {
     await runtime.close();
   });
 
-  it('B-07 runtimes with distinct queue names do not process each other\'s steps', async () => {
+  it('runtimes with distinct queue names do not process each other\'s steps', async () => {
     const a = scriptedRunner([Outcome.succeed('a')]);
     const b = scriptedRunner([Outcome.succeed('b')]);
     const fresh = await freshRuntime({ queueName: 'wf-a', workflows: { wf: a } });
@@ -165,7 +165,7 @@ describe('B. Step progression & payload threading', () => {
     await rtB.close();
   });
 
-  it('B-08 a newly submitted run is picked up without waiting for the poll interval', async () => {
+  it('a newly submitted run is picked up without waiting for the poll interval', async () => {
     const runner = gatedRunner(() => Outcome.succeed(null));
     const { runtime, clock } = await freshRuntime({ pollIntervalMs: 10_000, workflows: { wf: runner } });
     await settle(20); // the executor is idle, asleep on the mock clock
@@ -196,8 +196,8 @@ describe('B. Step progression & payload threading', () => {
   });
 });
 
-describe('C. Outcomes', () => {
-  it('C-01 succeed acknowledges the step and reports the result', async () => {
+describe('Outcomes', () => {
+  it('succeed acknowledges the step and reports the result', async () => {
     const hook = recordingHook();
     const { runtime } = await freshRuntime({ workflows: { wf: scriptedRunner([Outcome.succeed('done')]) }, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -210,7 +210,7 @@ describe('C. Outcomes', () => {
     await runtime.close();
   });
 
-  it('C-02 fail is a verdict: the run fails, the step is acknowledged, nothing is dead-lettered', async () => {
+  it('fail is a verdict: the run fails, the step is acknowledged, nothing is dead-lettered', async () => {
     const hook = recordingHook();
     const { runtime } = await freshRuntime({ workflows: { wf: scriptedRunner([Outcome.fail('agent declined the task')]) }, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -225,7 +225,7 @@ describe('C. Outcomes', () => {
     await runtime.close();
   });
 
-  it('C-03 a runner-issued cancel ends the run cancelled with its reason, never shown as cancelling', async () => {
+  it('a runner-issued cancel ends the run cancelled with its reason, never shown as cancelling', async () => {
     const hook = recordingHook();
     const { runtime } = await freshRuntime({ start: false, workflows: { wf: scriptedRunner([Outcome.cancel('upstream aborted')]) }, hooks: [hook] });
     const states: RunState[] = [];
@@ -246,7 +246,7 @@ describe('C. Outcomes', () => {
     await runtime.close();
   });
 
-  it('C-04 a fail verdict and a permanent step error are distinguishable in the queue', async () => {
+  it('a fail verdict and a permanent step error are distinguishable in the queue', async () => {
     const hook = recordingHook();
     const { runtime } = await freshRuntime({
       workflows: {
@@ -276,7 +276,7 @@ describe('C. Outcomes', () => {
     await runtime.close();
   });
 
-  it('C-05 terminal status wire strings are exactly succeeded, failed, cancelled', async () => {
+  it('terminal status wire strings are exactly succeeded, failed, cancelled', async () => {
     const hook = recordingHook();
     const { runtime } = await freshRuntime({
       workflows: {
@@ -298,7 +298,7 @@ describe('C. Outcomes', () => {
     await runtime.close();
   });
 
-  it('C-06 RunOutcome field rules: result only on success, error per cause, finalStep, stripped headers', async () => {
+  it('RunOutcome field rules: result only on success, error per cause, finalStep, stripped headers', async () => {
     const gate = deferred<void>();
     const { runtime, clock } = await freshRuntime({
       workflows: {

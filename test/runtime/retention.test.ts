@@ -51,8 +51,8 @@ function failListing(rt: Runtime, table: string, fail: () => boolean) {
   );
 }
 
-describe('I. Retention sweeper and terminal markers', () => {
-  it('I-01 with retention on, a succeeded run gets exactly one terminal marker', async () => {
+describe('The retention sweeper and terminal markers', () => {
+  it('with retention on, a succeeded run gets exactly one terminal marker', async () => {
     const hook = recordingHook();
     const { runtime } = await fresh({ memoRetentionMs: MIN, hooks: [hook], workflows: { wf: scriptedRunner([Outcome.succeed('done')]) } });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -62,7 +62,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect(markers[0]!.runId).toBe(runId);
   });
 
-  it('I-02 with retention off, no marker is written and nothing is swept', async () => {
+  it('with retention off, no marker is written and nothing is swept', async () => {
     const runner = scriptedRunner([
       async (s: Step) => {
         await s.memo.put('k', 'kept');
@@ -79,7 +79,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     await expect(runtime.memo(runId, 0).get('k')).resolves.toBe('kept');
   });
 
-  it('I-03 failed runs get a marker too', async () => {
+  it('failed runs get a marker too', async () => {
     const hook = recordingHook();
     const { runtime } = await fresh({ memoRetentionMs: MIN, hooks: [hook], workflows: { wf: scriptedRunner([Outcome.fail('boom')]) } });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -88,7 +88,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect((await runtime.terminalMarkers()).map((m) => m.runId)).toEqual([runId]);
   });
 
-  it('I-04 a permanent step error commits its marker with the dead letter', async () => {
+  it('a permanent step error commits its marker with the dead letter', async () => {
     const seen: { markers: MarkerRecord[]; stats: QueueStats }[] = [];
     const hook = recordingHook('recorder', async () => {
       seen.push({ markers: await rt.terminalMarkers(), stats: await rt.queue.stats('workflow-steps') });
@@ -108,7 +108,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect(runner.calls).toHaveLength(1);
   });
 
-  it('I-05 a retried attempt writes no marker; only the final settlement does', async () => {
+  it('a retried attempt writes no marker; only the final settlement does', async () => {
     const clock = new MockClock(10_000);
     const markersDuringAttempt2: MarkerRecord[][] = [];
     const runner = scriptedRunner([
@@ -132,7 +132,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect(await runtime.terminalMarkers()).toEqual([{ runId, terminalAt: 11_000 }]);
   });
 
-  it('I-06 a sweep clears only markers strictly older than now - retention', async () => {
+  it('a sweep clears only markers strictly older than now - retention', async () => {
     const { runtime: rt, clock } = await fresh({ start: false, clockStart: 1000, memoRetentionMs: 3600_000 });
     await endPending(rt, 'old');
     clock.set(9500);
@@ -150,7 +150,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     await expect(rt.memo('young', 0).get('k')).resolves.toBe('v');
   });
 
-  it('I-07 a marker exactly `retention` old is kept by the sweeper tick (strict cutoff)', async () => {
+  it('a marker exactly `retention` old is kept by the sweeper tick (strict cutoff)', async () => {
     const hook = recordingHook();
     const { runtime, clock } = await fresh({ clockStart: 10_000, memoRetentionMs: 200, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -163,7 +163,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     await waitFor(async () => (await runtime.terminalMarkers()).length === 0, 5000, 'the next tick');
   });
 
-  it('I-07 (history form) the cutoff is strict: before 2000 -> only 1000, before 1000 -> none, before 3001 -> all', async () => {
+  it('(history form) the cutoff is strict: before 2000 -> only 1000, before 1000 -> none, before 3001 -> all', async () => {
     const { runtime: rt, clock } = await fresh({ start: false, clockStart: 1000, memoRetentionMs: 3600_000 });
     for (const [t, id] of [[1000, 'run-a'], [2000, 'run-b'], [3000, 'run-c']] as const) {
       clock.set(t);
@@ -178,7 +178,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect(await rt.terminalMarkers()).toEqual([]);
   });
 
-  it('I-08 the background sweeper removes expired markers and the run\'s memo entries', async () => {
+  it('the background sweeper removes expired markers and the run\'s memo entries', async () => {
     const hook = recordingHook();
     const { runtime, clock } = await fresh({ clockStart: 10_000, memoRetentionMs: 100, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -189,7 +189,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     await expect(runtime.memo(runId, 0).get('k')).resolves.toBeUndefined();
   });
 
-  it('I-09 the sweeper never touches runs without a marker (in-flight runs)', async () => {
+  it('the sweeper never touches runs without a marker (in-flight runs)', async () => {
     const { runtime, clock } = await fresh({ clockStart: 10_000, memoRetentionMs: 100 });
     await runtime.memo('in-flight-run', 0).put('k', 'cached');
     for (let i = 0; i < 5; i++) {
@@ -201,7 +201,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     await expect(runtime.memo('in-flight-run', 0).get('k')).resolves.toBe('cached');
   });
 
-  it('I-10 markers list oldest first (time order, not id order) and read back exactly', async () => {
+  it('markers list oldest first (time order, not id order) and read back exactly', async () => {
     const { runtime: rt, clock } = await fresh({ start: false, clockStart: 1000, memoRetentionMs: 3600_000 });
     await endPending(rt, 'run-b');
     clock.set(2000);
@@ -215,7 +215,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     ]);
   });
 
-  it('I-10 [D] a marker that cannot be parsed is skipped, not fatal, and never counted', async () => {
+  it('a marker that cannot be parsed is skipped, not fatal, and never counted', async () => {
     const { runtime: rt } = await fresh({ start: false, clockStart: 10_000, memoRetentionMs: 3600_000 });
     await rt.memo('bystander', 0).put('k', 'v');
     await rt.memo('real', 0).put('k', 'v');
@@ -231,7 +231,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect((await rt.sweepNow(1000)).markers).toBe(0);
   });
 
-  it('I-11 a failed sweep keeps the marker and the memos (one transaction); the next sweep retries; every step is idempotent', async () => {
+  it('a failed sweep keeps the marker and the memos (one transaction); the next sweep retries; every step is idempotent', async () => {
     const { runtime: rt, clock } = await fresh({ start: false, clockStart: 1000, memoRetentionMs: 3600_000 });
     await endPending(rt, 'r1');
     await endPending(rt, 'r2');
@@ -260,7 +260,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     await expect(rt.clearMemos('r1')).resolves.toBe(0);
   });
 
-  it('I-11 clearing one run\'s marker leaves the others', async () => {
+  it('clearing one run\'s marker leaves the others', async () => {
     const { runtime: rt, clock } = await fresh({ start: false, clockStart: 1000, memoRetentionMs: 3600_000 });
     await endPending(rt, 'a');
     clock.set(5000);
@@ -271,7 +271,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['b', 'c']);
   });
 
-  it('I-12 clearing a run\'s memos does not remove its marker; marker and memo writes do not collide', async () => {
+  it('clearing a run\'s memos does not remove its marker; marker and memo writes do not collide', async () => {
     const { runtime: rt } = await fresh({ start: false, memoRetentionMs: MIN });
     await rt.memo('run-1', 0).put('k', 'v');
     await endPending(rt, 'run-1');
@@ -282,7 +282,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['run-1']);
   });
 
-  it('I-13 the first sweep runs at startup', async () => {
+  it('the first sweep runs at startup', async () => {
     const f = await fresh({ start: false, memoRetentionMs: MIN });
     await endPending(f.runtime, 'expired-while-down');
     await f.runtime.memo('expired-while-down', 0).put('k', 'v');
@@ -295,7 +295,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     await expect(next.memo('expired-while-down', 0).get('k')).resolves.toBeUndefined();
   });
 
-  it('I-14 an empty run id can never make the sweep delete other runs\' memos', async () => {
+  it('an empty run id can never make the sweep delete other runs\' memos', async () => {
     const { runtime: rt, clock } = await fresh({ clockStart: 10_000, memoRetentionMs: MIN });
     await rt.memo('bystander', 0).put('k', 'expensive');
     const e = await rt.submit({ workflow: 'wf', input: 'x', runId: '' }).catch((err: unknown) => err);
@@ -313,7 +313,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     await expect(rt.clearMemos('')).rejects.toMatchObject({ name: 'InvalidRunId' });
   });
 
-  it('I-15 a re-submitted run id shares the first run\'s retention window', async () => {
+  it('a re-submitted run id shares the first run\'s retention window', async () => {
     const R = 1000;
     const T = 10_000;
     const clock = new MockClock(T);
@@ -363,7 +363,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect(await rt.terminalMarkers()).toEqual([{ runId: 'r', terminalAt: T + R + 1 }]);
   });
 
-  it('I-16 one sweep pass clears every expired marker, across pages', async () => {
+  it('one sweep pass clears every expired marker, across pages', async () => {
     const { runtime: rt, clock } = await fresh({ start: false, clockStart: 1000, memoRetentionMs: 3600_000 });
     const ids = Array.from({ length: 600 }, (_, i) => `run-${String(i).padStart(3, '0')}`);
     for (let i = 0; i < ids.length; i += 50) {
@@ -384,7 +384,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect(memos.map((m) => m.runId)).toEqual(['young']);
   });
 
-  it('I-17 a failing tick is contained, the next tick sweeps; stopping the runtime stops the sweeper', async () => {
+  it('a failing tick is contained, the next tick sweeps; stopping the runtime stops the sweeper', async () => {
     const hook = recordingHook();
     const { runtime: rt, clock } = await fresh({ clockStart: 10_000, memoRetentionMs: 100, hooks: [hook] });
     const { runId } = await rt.submit({ workflow: 'wf', input: 'x' });
@@ -414,7 +414,7 @@ describe('I. Retention sweeper and terminal markers', () => {
     expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['after-stop']);
   });
 
-  it('I-18 memo retention must be at least 1 ms: configuration is rejected', async () => {
+  it('memo retention must be at least 1 ms: configuration is rejected', async () => {
     for (const bad of [0, 0.5, -1, Number.NaN, Infinity]) {
       const db = await freshStoreOptions();
       const e = await Runtime.open({ ...db, workflows: { wf: scriptedRunner([Outcome.succeed(null)]) }, memoRetentionMs: bad }).catch((err: unknown) => err);

@@ -19,8 +19,8 @@ async function rejection(p: Promise<unknown>): Promise<WorkflowError> {
   throw new Error('expected a rejection');
 }
 
-describe('A. Submission & idempotency', () => {
-  it('A-01 a submit without a run id generates a ULID and leaves the run pending at step 0', async () => {
+describe('Runtime.submit', () => {
+  it('a submit without a run id generates a ULID and leaves the run pending at step 0', async () => {
     const runner = scriptedRunner([Outcome.succeed('done')]);
     const hook = recordingHook();
     const { runtime } = await freshRuntime({ start: false, workflows: { wf: runner }, hooks: [hook] });
@@ -37,7 +37,7 @@ describe('A. Submission & idempotency', () => {
     await runtime.close();
   });
 
-  it('A-02 re-submitting an active run with the same input is a no-op', async () => {
+  it('re-submitting an active run with the same input is a no-op', async () => {
     const runner = gatedRunner(() => Outcome.succeed('late'));
     const { runtime } = await freshRuntime({ workflows: { wf: runner } });
     expect(await runtime.submit({ workflow: 'wf', runId: 'fixed-id', input: 'x' })).toEqual({ runId: 'fixed-id', newlySubmitted: true });
@@ -55,7 +55,7 @@ describe('A. Submission & idempotency', () => {
     await runtime.close();
   });
 
-  it('A-03 re-submitting an active run with a different input fails InputMismatch (permanent) and changes nothing', async () => {
+  it('re-submitting an active run with a different input fails InputMismatch (permanent) and changes nothing', async () => {
     const runner = gatedRunner(() => Outcome.succeed('late'));
     const { runtime } = await freshRuntime({ workflows: { wf: runner } });
     await runtime.submit({ workflow: 'wf', runId: 'fixed-id', input: 'x' });
@@ -77,7 +77,7 @@ describe('A. Submission & idempotency', () => {
     await runtime.close();
   });
 
-  it('A-04 duplicate detection survives a restart: the durable run record answers newlySubmitted false', async () => {
+  it('duplicate detection survives a restart: the durable run record answers newlySubmitted false', async () => {
     const fresh = await freshRuntime({ start: false });
     await fresh.runtime.submit({ workflow: 'wf', runId: 'durable-id', input: 'x' });
     await fresh.runtime.close();
@@ -94,7 +94,7 @@ describe('A. Submission & idempotency', () => {
     await second.close();
   });
 
-  it('A-05 duplicate detection survives a restart: a different input fails InputMismatch', async () => {
+  it('duplicate detection survives a restart: a different input fails InputMismatch', async () => {
     const fresh = await freshRuntime({ start: false });
     await fresh.runtime.submit({ workflow: 'wf', runId: 'durable-id', input: 'x' });
     await fresh.runtime.close();
@@ -118,7 +118,7 @@ describe('A. Submission & idempotency', () => {
     await third.close();
   });
 
-  it('A-06 concurrent submits of one run id produce exactly one run', async () => {
+  it('concurrent submits of one run id produce exactly one run', async () => {
     const { runtime } = await freshRuntime({ start: false });
     const same = await Promise.all([runtime.submit({ workflow: 'wf', runId: 'r', input: 'x' }), runtime.submit({ workflow: 'wf', runId: 'r', input: 'x' })]);
     expect(same.map((o) => o.newlySubmitted).sort()).toEqual([false, true]);
@@ -135,7 +135,7 @@ describe('A. Submission & idempotency', () => {
     await runtime.close();
   });
 
-  it('A-07 submits of distinct runs do not serialise, and keep no per-run state in memory', async () => {
+  it('submits of distinct runs do not serialise, and keep no per-run state in memory', async () => {
     const fresh = await freshRuntime({ start: false });
     const { runtime } = fresh;
     const inputs = Array.from({ length: 20 }, (_, i) => `in-${i}`);
@@ -152,7 +152,7 @@ describe('A. Submission & idempotency', () => {
     await other.close();
   });
 
-  it('A-08 a run that ended by any path releases its id for re-submission with a new input', async () => {
+  it('a run that ended by any path releases its id for re-submission with a new input', async () => {
     const endings: Record<string, () => StepOutcome> = {
       succeed: () => Outcome.succeed('ok'),
       fail: () => Outcome.fail('no'),
@@ -197,7 +197,7 @@ describe('A. Submission & idempotency', () => {
     await next.close();
   });
 
-  it('A-09 a submission with an oversized kvWrite writes nothing; a committed one survives a crash', async () => {
+  it('a submission with an oversized kvWrite writes nothing; a committed one survives a crash', async () => {
     const MAX = 262_144;
     const fresh = await freshRuntime({ start: false, maxPayloadBytes: MAX });
     const { runtime } = fresh;

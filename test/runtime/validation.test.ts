@@ -52,8 +52,8 @@ function thrown(call: () => unknown): unknown {
   return undefined;
 }
 
-describe('M. Validation of bad input', () => {
-  it('M-01 caller-supplied run ids must be 1-128 characters of [A-Za-z0-9_-]; nothing is written', async () => {
+describe('Validation of bad input', () => {
+  it('caller-supplied run ids must be 1-128 characters of [A-Za-z0-9_-]; nothing is written', async () => {
     const rt = await idle();
     const cases: [string, RegExp][] = [
       ['', /must not be empty/],
@@ -82,7 +82,7 @@ describe('M. Validation of bad input', () => {
     expectError(thrown(() => rt.memo('run:1', 0)), 'InvalidRunId');
   });
 
-  it('M-02 user headers must not use the reserved `workflow.` prefix; nothing is written', async () => {
+  it('user headers must not use the reserved `workflow.` prefix; nothing is written', async () => {
     const rt = await idle();
     const e = await submitFails(rt, { workflow: 'wf', input: 'x', headers: { 'workflow.run_id': 'evil' } }, 'ReservedHeader');
     expect(e.details['header']).toBe('workflow.run_id');
@@ -90,7 +90,7 @@ describe('M. Validation of bad input', () => {
     expect((await rt.queue.stats(STEPS)).pending).toBe(1); // only the existing run
   });
 
-  it('M-03 the reserved-header rule is an exact, case-sensitive prefix match on the key', async () => {
+  it('the reserved-header rule is an exact, case-sensitive prefix match on the key', async () => {
     const rt = await idle();
     for (const key of ['workflow.x', 'workflow.']) await submitFails(rt, { workflow: 'wf', input: 'x', headers: { ok: '1', [key]: 'v' } }, 'ReservedHeader');
 
@@ -115,7 +115,7 @@ describe('M. Validation of bad input', () => {
     expect((await runtime.status(runId))?.headers).toEqual(accepted);
   });
 
-  it('M-08 error permanence: input and state errors are permanent, storage errors transient', async () => {
+  it('error permanence: input and state errors are permanent, storage errors transient', async () => {
     // Raised by the runtime API (the tests below reach each one and check it wrote nothing).
     const permanent: WorkflowErrorName[] = [
       'InvalidRunId', 'InputMismatch', 'ReservedHeader', 'ReservedKvKey', 'InvalidPayload', 'PayloadTooLarge', 'UnknownWorkflow',
@@ -125,7 +125,7 @@ describe('M. Validation of bad input', () => {
     for (const n of ['StoreClosed', 'StoreError', 'QuotaExceeded', 'Timeout'] as const) expect(new WorkflowError(n, 'x').isPermanent(), n).toBe(false);
   });
 
-  it('M-08 a permanent error escaping a runner dead-letters the step at once; a storage error is retried', async () => {
+  it('a permanent error escaping a runner dead-letters the step at once; a storage error is retried', async () => {
     let failWrites = false;
     const runner = scriptedRunner([
       async (s: Step) => {
@@ -156,7 +156,7 @@ describe('M. Validation of bad input', () => {
     ]);
   });
 
-  it('M-11 a malformed step job is dead-lettered without calling the runner; no hook fires', async () => {
+  it('a malformed step job is dead-lettered without calling the runner; no hook fires', async () => {
     const runner = scriptedRunner([Outcome.succeed('')]);
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ start: false, hooks: [hook], workflows: { wf: runner } });
@@ -184,7 +184,7 @@ describe('M. Validation of bad input', () => {
   });
 });
 
-describe('M+. Every error the runtime API raises writes nothing', () => {
+describe('Every error the runtime API raises writes nothing', () => {
   it('InvalidRunId (see M-01) and ReservedHeader (see M-02) on every submit path', async () => {
     const rt = await idle();
     await submitFails(rt, { workflow: 'wf', runId: 'x'.repeat(200), input: 1, headers: { 'workflow.a': 'b' } }, 'InvalidRunId');
@@ -417,7 +417,7 @@ describe('M+. Every error the runtime API raises writes nothing', () => {
   });
 });
 
-describe('M+. Runners that misbehave', () => {
+describe('Runners that misbehave', () => {
   async function runWith(runner: (s: Step) => Promise<StepOutcome>, maxAttempts = 3): Promise<{ rt: Runtime; outcome: RunOutcome; calls: number }> {
     let calls = 0;
     const counted = (s: Step) => {

@@ -14,8 +14,8 @@ const never = () => {
   throw new Error('the runner must not be called');
 };
 
-describe('F. Cancellation', () => {
-  it('F-01 cancelling a pending run removes its step and notifies cancelled', async () => {
+describe('Runtime.cancel', () => {
+  it('cancelling a pending run removes its step and notifies cancelled', async () => {
     const hook = recordingHook();
     const runner = scriptedRunner([never]);
     const { runtime } = await freshRuntime({ start: false, workflows: { wf: runner }, hooks: [hook] });
@@ -43,7 +43,7 @@ describe('F. Cancellation', () => {
     await runtime.close();
   });
 
-  it('F-02 cancelling twice: the second call returns false, one notification', async () => {
+  it('cancelling twice: the second call returns false, one notification', async () => {
     const hook = recordingHook();
     const { runtime } = await freshRuntime({ start: false, workflows: { wf: scriptedRunner([never]) }, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -58,7 +58,7 @@ describe('F. Cancellation', () => {
     await runtime.close();
   });
 
-  it('F-03 cancelling a delayed run removes the scheduled step', async () => {
+  it('cancelling a delayed run removes the scheduled step', async () => {
     const hook = recordingHook();
     const runner = scriptedRunner([Outcome.next('p', { delayMs: 3_600_000 }), Outcome.succeed('never')]);
     const { runtime, clock } = await freshRuntime({ workflows: { wf: runner }, hooks: [hook] });
@@ -78,7 +78,7 @@ describe('F. Cancellation', () => {
     await runtime.close();
   });
 
-  it('F-04 an external cancel while a step runs overrides a successful outcome', async () => {
+  it('an external cancel while a step runs overrides a successful outcome', async () => {
     const hook = recordingHook();
     const runner = gatedRunner(() => Outcome.next('step1'));
     const { runtime } = await freshRuntime({ workflows: { wf: runner }, hooks: [hook] });
@@ -137,7 +137,7 @@ describe('F. Cancellation', () => {
     });
   }
 
-  it('F-07 the step signal lets a runner short-circuit, and its own cancel reason wins', async () => {
+  it('the step signal lets a runner short-circuit, and its own cancel reason wins', async () => {
     const hook = recordingHook();
     const self = new Slot<Runtime>();
     const entered = deferred<void>();
@@ -167,7 +167,7 @@ describe('F. Cancellation', () => {
     await runtime.close();
   });
 
-  it('F-08 cancelling a run that already ended returns false and changes nothing', async () => {
+  it('cancelling a run that already ended returns false and changes nothing', async () => {
     const hook = recordingHook();
     const { runtime } = await freshRuntime({ workflows: { wf: scriptedRunner([Outcome.succeed('done')]) }, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -197,13 +197,13 @@ describe('F. Cancellation', () => {
     await f.runtime.close();
   });
 
-  it('F-09 cancelling an unknown run returns false', async () => {
+  it('cancelling an unknown run returns false', async () => {
     const { runtime } = await freshRuntime();
     expect(await runtime.cancel('never-submitted')).toBe(false);
     await runtime.close();
   });
 
-  it('F-10 status reports cancelling while a cancelled step is still running', async () => {
+  it('status reports cancelling while a cancelled step is still running', async () => {
     const hook = recordingHook();
     const runner = gatedRunner(() => Outcome.succeed('done'));
     const { runtime } = await freshRuntime({ workflows: { wf: runner }, hooks: [hook] });
@@ -219,7 +219,7 @@ describe('F. Cancellation', () => {
     await runtime.close();
   });
 
-  it('F-11 a runner aborting its own signals is not an external cancellation (adapted: step.signal is read-only)', async () => {
+  it('a runner aborting its own signals is not an external cancellation (adapted: step.signal is read-only)', async () => {
     const hook = recordingHook();
     const runner = async (s: Step) => {
       // A runner cannot abort step.signal (it has no controller): it aborts what it derived
@@ -242,7 +242,7 @@ describe('F. Cancellation', () => {
     await runtime.close();
   });
 
-  it('F-12 a cancellation requested before a restart is honoured after it', async () => {
+  it('a cancellation requested before a restart is honoured after it', async () => {
     const hookA = recordingHook('recorder');
     const hookB = recordingHook('recorder');
     const runnerA = gatedRunner(() => Outcome.succeed('done'));
@@ -276,7 +276,7 @@ describe('F. Cancellation', () => {
     await b.close();
   });
 
-  it('F-13 DECISION: after a restart, cancel reaches any active run through stored state', async () => {
+  it('DECISION: after a restart, cancel reaches any active run through stored state', async () => {
     const hook = recordingHook();
     const runner = scriptedRunner([Outcome.next('p', { delayMs: 3_600_000 }), Outcome.succeed('never')]);
     const fresh = await freshRuntime({ workflows: { wf: runner } });
@@ -309,7 +309,7 @@ describe('F. Cancellation', () => {
     await b.close();
   });
 
-  it('F-14 a lease extension is refused once cancellation is requested', async () => {
+  it('a lease extension is refused once cancellation is requested', async () => {
     const self = new Slot<Runtime>();
     const extended = deferred<number>();
     const cancelled = deferred<void>();
@@ -338,7 +338,7 @@ describe('F. Cancellation', () => {
     await runtime.close();
   });
 
-  it('F-15 a cancel that lands on a delivery whose attempt fails is not lost', async () => {
+  it('a cancel that lands on a delivery whose attempt fails is not lost', async () => {
     // Queue-level ordering, driven by hand: the cancel is flagged on the claimed step job and
     // survives the nack; the next delivery sees it and ends the run without calling the runner.
     const hook = recordingHook();
@@ -387,7 +387,7 @@ describe('F. Cancellation', () => {
     await rt.close();
   });
 
-  it('F-16 cancelling a pending run commits its terminal bookkeeping atomically', async () => {
+  it('cancelling a pending run commits its terminal bookkeeping atomically', async () => {
     const { runtime } = await freshRuntime({ start: false, clockStart: 10_000, memoRetentionMs: 60_000 });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     const jobId = (await runRecord(runtime, runId))!.jobId!;
@@ -401,7 +401,7 @@ describe('F. Cancellation', () => {
     await runtime.close();
   });
 
-  it('F-17 cancelling a running step writes no terminal bookkeeping until it settles', async () => {
+  it('cancelling a running step writes no terminal bookkeeping until it settles', async () => {
     const hook = recordingHook();
     const runner = gatedRunner(() => Outcome.succeed('done'));
     const { runtime } = await freshRuntime({ clockStart: 10_000, memoRetentionMs: 60_000, workflows: { wf: runner }, hooks: [hook] });

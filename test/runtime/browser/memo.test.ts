@@ -20,13 +20,13 @@ async function idle() {
   return (await fresh({ start: false })).runtime;
 }
 
-describe('H. Memo', () => {
-  it('H-01 reading a key never written returns null', async () => {
+describe('Step memo', () => {
+  it('reading a key never written returns null', async () => {
     const rt = await idle();
     await expect(rt.memo('run-1', 0).get('missing')).resolves.toBeUndefined();
   });
 
-  it('H-02 put then get round-trips', async () => {
+  it('put then get round-trips', async () => {
     const rt = await idle();
     const memo = rt.memo('run-1', 0);
     await memo.put('k', 'hello');
@@ -36,7 +36,7 @@ describe('H. Memo', () => {
     await expect(memo.get('obj')).resolves.toEqual({ a: [1, 2, { b: null }], c: true });
   });
 
-  it('H-03 put overwrites the prior value', async () => {
+  it('put overwrites the prior value', async () => {
     const rt = await idle();
     const memo = rt.memo('run-1', 0);
     await memo.put('k', 'first');
@@ -44,7 +44,7 @@ describe('H. Memo', () => {
     await expect(memo.get('k')).resolves.toBe('second');
   });
 
-  it('H-04 runs are isolated', async () => {
+  it('runs are isolated', async () => {
     const rt = await idle();
     await rt.memo('run-a', 0).put('k', 'value-a');
     await rt.memo('run-b', 0).put('k', 'value-b');
@@ -52,7 +52,7 @@ describe('H. Memo', () => {
     await expect(rt.memo('run-b', 0).get('k')).resolves.toBe('value-b');
   });
 
-  it('H-05 steps are isolated; memo is not a channel between the steps of a run', async () => {
+  it('steps are isolated; memo is not a channel between the steps of a run', async () => {
     const rt = await idle();
     await rt.memo('run-1', 0).put('k', 'step-0');
     await rt.memo('run-1', 1).put('k', 'step-1');
@@ -80,7 +80,7 @@ describe('H. Memo', () => {
     await expect(runtime.memo(runId, 1).get('k')).resolves.toBeUndefined();
   });
 
-  it('H-06 distinct keys map to distinct entries', async () => {
+  it('distinct keys map to distinct entries', async () => {
     const rt = await idle();
     const memo = rt.memo('run-1', 0);
     await memo.put('k1', 'one');
@@ -89,7 +89,7 @@ describe('H. Memo', () => {
     await expect(memo.get('k2')).resolves.toBe('two');
   });
 
-  it('H-07 any string is a valid key', async () => {
+  it('any string is a valid key', async () => {
     const rt = await idle();
     const memo = rt.memo('run-1', 0);
     const keys = ['', 'with/slash', 'with spaces', 'üñíçødé', 'a'.repeat(10_000), 'k:prefix-lookalike', 'c:also'];
@@ -97,7 +97,7 @@ describe('H. Memo', () => {
     for (const [i, key] of keys.entries()) await expect(memo.get(key)).resolves.toBe(`v${i}`);
   });
 
-  it('H-08 an empty value is stored and distinct from absence', async () => {
+  it('an empty value is stored and distinct from absence', async () => {
     const rt = await idle();
     const memo = rt.memo('run-1', 0);
     await memo.put('k', '');
@@ -108,14 +108,14 @@ describe('H. Memo', () => {
     await expect(memo.get('absent')).resolves.toBeUndefined();
   });
 
-  it('H-09 content-addressed put/get round-trips', async () => {
+  it('content-addressed put/get round-trips', async () => {
     const rt = await idle();
     const memo = rt.memo('run-1', 0);
     await memo.contentPut({ operation: 'draft', payload: 'hello' }, 'value');
     await expect(memo.contentGet({ operation: 'draft', payload: 'hello' })).resolves.toBe('value');
   });
 
-  it('H-10 content keys distinguish inputs and are canonical (key order does not matter)', async () => {
+  it('content keys distinguish inputs and are canonical (key order does not matter)', async () => {
     const rt = await idle();
     const memo = rt.memo('run-1', 0);
     await memo.contentPut({ operation: 'draft', payload: 'hello' }, 'first');
@@ -127,7 +127,7 @@ describe('H. Memo', () => {
     await expect(memo.get('draft')).resolves.toBeUndefined();
   });
 
-  it('H-11 content entries remain step-scoped', async () => {
+  it('content entries remain step-scoped', async () => {
     const rt = await idle();
     const input = { operation: 'draft', payload: 'hello' };
     await rt.memo('run-1', 0).contentPut(input, 'step-0');
@@ -135,7 +135,7 @@ describe('H. Memo', () => {
     await expect(rt.memo('run-1', 1).contentGet(input)).resolves.toBeUndefined();
   });
 
-  it('H-12 an unserializable content input fails InvalidPayload, classified permanent, writing nothing', async () => {
+  it('an unserializable content input fails InvalidPayload, classified permanent, writing nothing', async () => {
     const rt = await idle();
     const memo = rt.memo('run-1', 0);
     const cyclic: Record<string, unknown> = { a: 1 };
@@ -157,7 +157,7 @@ describe('H. Memo', () => {
     expect(await dumpTables(rt)).toEqual(before);
   });
 
-  it('H-13 two runtimes over the same database see the same entries (no cache)', async () => {
+  it('two runtimes over the same database see the same entries (no cache)', async () => {
     const f = await fresh({ start: false });
     const writer = f.runtime;
     const reader = await f.reopen();
@@ -168,7 +168,7 @@ describe('H. Memo', () => {
     await expect(reader.memo('run-1', 0).get('k')).resolves.toBe('changed');
   });
 
-  it('H-14 memo survives across attempts of the same step', async () => {
+  it('memo survives across attempts of the same step', async () => {
     const reads: (Json | null)[] = [];
     const runner = scriptedRunner([
       async (s: Step) => {
@@ -191,7 +191,7 @@ describe('H. Memo', () => {
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'succeeded', result: 'first-attempt-value' });
   });
 
-  it('H-15 clearing a run removes its memo and step-output entries', async () => {
+  it('clearing a run removes its memo and step-output entries', async () => {
     const runner = scriptedRunner([
       async (s: Step) => {
         await s.memo.put('k', 'memo');
@@ -209,7 +209,7 @@ describe('H. Memo', () => {
     expect(await memosOf('run-1')).toEqual([]);
   });
 
-  it('H-16 clearing a run removes only that run', async () => {
+  it('clearing a run removes only that run', async () => {
     const rt = await idle();
     await rt.memo('run-a', 0).put('k', 'a-0');
     await rt.memo('run-a', 1).put('k', 'a-1');
@@ -220,14 +220,14 @@ describe('H. Memo', () => {
     await expect(rt.memo('run-b', 0).get('k')).resolves.toBe('b-0');
   });
 
-  it('H-17 clearing a run with no entries returns 0', async () => {
+  it('clearing a run with no entries returns 0', async () => {
     const rt = await idle();
     await rt.memo('other', 0).put('k', 'v');
     await expect(rt.clearMemos('run-with-no-memos')).resolves.toBe(0);
     await expect(rt.memo('other', 0).get('k')).resolves.toBe('v');
   });
 
-  it('H-18 a run id is not treated as a prefix of another', async () => {
+  it('a run id is not treated as a prefix of another', async () => {
     const rt = await idle();
     await rt.memo('run', 0).put('k', 'short');
     await rt.memo('run-suffix', 0).put('k', 'long');
@@ -238,7 +238,7 @@ describe('H. Memo', () => {
     await expect(rt.memo('run_', 3).get('k')).resolves.toBe('underscore');
   });
 
-  it('H-19 step-output records are scoped by the step payload hash', async () => {
+  it('step-output records are scoped by the step payload hash', async () => {
     const runner = scriptedRunner([(s: Step) => Outcome.succeed(`out-${String(s.payload)}`)]);
     const { runtime } = await fresh({ workflows: { wf: runner }, stepOutputReplay: true });
     await runtime.submit({ workflow: 'wf', input: 'payload-a', runId: 'run-1' });
@@ -258,7 +258,7 @@ describe('H. Memo', () => {
     expect(last).toMatchObject({ stepNumber: 0, outcome: 'succeeded', replayed: true });
   });
 
-  it('H-20 a re-submitted run id shares the first run\'s memo entries (and replay records)', async () => {
+  it('a re-submitted run id shares the first run\'s memo entries (and replay records)', async () => {
     const seen: (Json | undefined)[] = [];
     const runner = scriptedRunner([
       async (s: Step) => {

@@ -36,8 +36,8 @@ async function twoInstances(make: (lose: () => Promise<void>) => Record<string, 
   return { fresh, a: fresh.runtime, other: other.value };
 }
 
-describe('G. Restart, crash recovery, leases, step-output replay', () => {
-  it('G-01 a graceful restart resumes at the next step without re-running committed steps', async () => {
+describe('Restart, crash recovery, leases and step-output replay', () => {
+  it('a graceful restart resumes at the next step without re-running committed steps', async () => {
     const runnerA = gatedRunner(() => Outcome.next('step1-payload'));
     const fresh = await freshRuntime({ concurrency: 1, workflows: { wf: runnerA } });
     const a = fresh.runtime;
@@ -70,7 +70,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await b.close();
   });
 
-  it('G-02 a graceful shutdown drains the step in flight; it never abandons a claim', async () => {
+  it('a graceful shutdown drains the step in flight; it never abandons a claim', async () => {
     const runner = gatedRunner(() => Outcome.succeed('done'));
     const { runtime } = await freshRuntime({ workflows: { wf: runner } });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
@@ -87,7 +87,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await runtime.close();
   });
 
-  it('G-03 a crash mid-step redelivers the step with attempts + 1 at the next open', async () => {
+  it('a crash mid-step redelivers the step with attempts + 1 at the next open', async () => {
     const hook = recordingHook();
     const entered = deferred<Step>();
     const never = deferred<void>();
@@ -127,7 +127,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await b.close();
   });
 
-  it('G-04 DECISION: a crash on the last attempt dead-letters the step at open and fails the run, with marker and notification', async () => {
+  it('DECISION: a crash on the last attempt dead-letters the step at open and fails the run, with marker and notification', async () => {
     const runnerA = gatedRunner(() => Outcome.succeed('stale'));
     const fresh = await freshRuntime({ memoRetentionMs: 3_600_000, workflows: { wf: runnerA } });
     const a = fresh.runtime;
@@ -156,7 +156,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await b.close();
   });
 
-  it('G-05 a delivery that outlives its lease is redelivered, and its late settlement applies nothing', async () => {
+  it('a delivery that outlives its lease is redelivered, and its late settlement applies nothing', async () => {
     const hook = recordingHook();
     const self = new Slot<Runtime>();
     let firstSignal: AbortSignal | undefined;
@@ -189,7 +189,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await runtime.close();
   });
 
-  it('G-06 a step runner can extend its own lease', async () => {
+  it('a step runner can extend its own lease', async () => {
     const self = new Slot<Runtime>();
     let observed = 0;
     const hook = recordingHook();
@@ -231,7 +231,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await rt.close();
   });
 
-  it('G-07 [D] lease.extend only lengthens (with a 5 s margin) and fails once the claim has ended', async () => {
+  it('lease.extend only lengthens (with a 5 s margin) and fails once the claim has ended', async () => {
     const self = new Slot<Runtime>();
     const expiries: number[] = [];
     let kept: LeaseHandle | undefined;
@@ -260,7 +260,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await runtime.close();
   });
 
-  it('G-08 [D] a renewed lease is not reaped at its original expiry, and the delivery still settles', async () => {
+  it('a renewed lease is not reaped at its original expiry, and the delivery still settles', async () => {
     const self = new Slot<Runtime>();
     const extended = deferred<void>();
     const gate = deferred<void>();
@@ -289,7 +289,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await runtime.close();
   });
 
-  it('G-09 [D] settlement is fenced on the claim: a stale delivery applies nothing once its job was re-claimed', async () => {
+  it('settlement is fenced on the claim: a stale delivery applies nothing once its job was re-claimed', async () => {
     const hookB = recordingHook();
     const staleGate = deferred<void>();
     const staleEntered = deferred<void>();
@@ -333,7 +333,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await b.close();
   });
 
-  it('G-10 step-output replay: a redelivered step is not re-run after its outcome was recorded', async () => {
+  it('step-output replay: a redelivered step is not re-run after its outcome was recorded', async () => {
     const step1 = deferred<Step>();
     const step1Gate = deferred<void>();
     let step0Calls = 0;
@@ -364,7 +364,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await other.close();
   });
 
-  it('G-11 step-output replay of a terminal outcome', async () => {
+  it('step-output replay of a terminal outcome', async () => {
     const hook = recordingHook();
     let calls = 0;
     const x = await twoInstances(
@@ -387,7 +387,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await x.other.close();
   });
 
-  it('G-12 a corrupt replay record is treated as a miss and then overwritten', async () => {
+  it('a corrupt replay record is treated as a miss and then overwritten', async () => {
     let calls = 0;
     const x = await twoInstances((lose) => ({
       wf: async () => {
@@ -407,7 +407,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await x.other.close();
   });
 
-  it('G-13 replay covers runner outcomes only, only when enabled, keyed by the step payload', async () => {
+  it('replay covers runner outcomes only, only when enabled, keyed by the step payload', async () => {
     const replayKeys = async (rt: Runtime, runId: string) => (await memoRecords(rt, runId)).filter((m) => m.key.startsWith('r:'));
 
     // Disabled (the default): a step whose settlement was lost is run again.
@@ -501,7 +501,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     }
   });
 
-  it('G-14 redeliveries of a step share its job id; only attempts changes', async () => {
+  it('redeliveries of a step share its job id; only attempts changes', async () => {
     const self = new Slot<Runtime>();
     const runner = scriptedRunner([
       () => {
@@ -531,7 +531,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await runtime.close();
   });
 
-  it('G-15 [D] atomic step transition: the next step exists iff the settlement committed', async () => {
+  it('atomic step transition: the next step exists iff the settlement committed', async () => {
     const self = new Slot<Runtime>();
     const x = await twoInstances(
       (lose) => ({
@@ -579,7 +579,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await x.other.close();
   });
 
-  it('G-16 [D] the reaper redelivers an expired claim and, at the attempt limit, fails the run (DECISION 1)', async () => {
+  it('the reaper redelivers an expired claim and, at the attempt limit, fails the run (DECISION 1)', async () => {
     const hook = recordingHook();
     const runner = async (s: Step) => {
       await aborted(s); // hang until the delivery is given up
@@ -611,7 +611,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await runtime.close();
   });
 
-  it('G-17 [D] one corrupt claimed record does not block recovery of the others', async () => {
+  it('one corrupt claimed record does not block recovery of the others', async () => {
     let entered = 0;
     const gate = deferred<void>();
     const fresh = await freshRuntime({
@@ -643,7 +643,7 @@ describe('G. Restart, crash recovery, leases, step-output replay', () => {
     await b.close();
   });
 
-  it('G-18 DECISION: status after a restart is answered from stored state, never null for an active run', async () => {
+  it('DECISION: status after a restart is answered from stored state, never null for an active run', async () => {
     const fresh = await freshRuntime({ workflows: { wf: scriptedRunner([Outcome.next('p', { delayMs: 3_600_000 })]) } });
     const a = fresh.runtime;
     const delayed = await a.submit({ workflow: 'wf', runId: 'delayed', input: 'x' });
