@@ -295,7 +295,7 @@ describe('bad input through the client and at the worker port', () => {
     expect(await page.evaluate(() => window.app.sendEvent('nobody-waits', { n: 1 }))).toBe('buffered');
     const after = (await page.evaluate(() => window.dumpDb()))!;
     const added = (after['events'] as { key: string }[]).filter((e) => !(before['events'] as { key: string }[]).some((b) => b.key === e.key));
-    expect(added).toEqual([{ key: 'nobody-waits', buffered: { payload: { n: 1 }, at: expect.any(Number) as number } }]);
+    expect(added).toEqual([{ key: 'nobody-waits', buffered: { payload: { n: 1 }, at: expect.any(Number) as number, id: expect.any(String) as string } }]);
     expect({ ...after, events: before['events'] }).toEqual(before);
     // A later waiter gets it (the buffer is the event's only effect).
     await page.evaluate(() => window.app.submit({ workflow: 'wait', runId: 'late-waiter', input: { key: 'nobody-waits' } }));

@@ -332,7 +332,8 @@ describe('version skew and schema upgrades during a deploy', () => {
     const oldTab = await openBuild(session, db, 1);
     await pollUntil(() => hello(oldTab), (h) => h.executing, 15_000);
     const ids = Array.from({ length: 4 }, (_, i) => `uw-${i}`);
-    await oldTab.evaluate((ids) => Promise.all(ids.map((runId) => window.app.submit({ workflow: 'work', runId, input: { steps: 3, stepMs: 400 } }))), ids);
+    // Steps long enough that the newer release, however slowly its tab opens, takes over runs still in flight.
+    await oldTab.evaluate((ids) => Promise.all(ids.map((runId) => window.app.submit({ workflow: 'work', runId, input: { steps: 3, stepMs: 2500 } }))), ids);
     await ledger.waitFor((records) => records.some((r) => r.kind === 'exit'), 60_000);
 
     const t0 = Date.now();
