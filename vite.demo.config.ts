@@ -1,21 +1,26 @@
 /**
  * `npm run demo`: the research-agent demo (demo/) on a Vite dev server, fully offline.
  *
- * - The library is imported straight from src/ (the repository root stays inside Vite's allowed
- *   files), so the demo needs no build of the package.
+ * - The demo imports the package by its published names (`stepwise/worker`, `stepwise/client`,
+ *   `stepwise/runners/…`), as an app does; here they are aliased to the sources in src/ (the
+ *   repository root stays inside Vite's allowed files), so the demo needs no build of the package.
+ * - The `stepwise()` plugin builds the worker that `main.ts` imports with `?worker&url` as a
+ *   module worker, in development and in a production build (docs/bundlers.md).
  * - `/models/` serves the tiny models that `npm run models` generates into models/ (`predemo`
  *   regenerates them); `vite build --config vite.demo.config.ts` copies them into the output.
  * - ONNX Runtime's glue and wasm are imported with `?url` by the worker: served (and bundled)
  *   from this origin, never from a CDN.
  * - Dependencies are not discovered at run time (a discovery reloads the page, which would
- *   interrupt the very runs the demo shows off); the one CommonJS dependency is pre-bundled.
+ *   interrupt the very runs the demo shows off): zod/mini (many small modules) is pre-bundled,
+ *   the rest is served as it is.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+import { defaultClientConditions, defineConfig, type Alias, type Plugin } from 'vite';
+import { stepwise } from './src/vite.ts';
 
 const repoRoot = fileURLToPath(new URL('.', import.meta.url));
 const modelsDir = join(repoRoot, 'models');
@@ -47,15 +52,25 @@ function tinyModels(): Plugin {
   };
 }
 
+/** The package entries the demo imports (package.json `exports`), each to its source file. */
+const PACKAGE_ENTRIES = ['client', 'worker', 'runners/transformers', 'runners/llm'];
+const packageAliases: Alias[] = PACKAGE_ENTRIES.map((entry) => ({
+  find: new RegExp(`^stepwise/${entry}$`),
+  replacement: join(repoRoot, 'src', `${entry}.ts`),
+}));
+
 export default defineConfig({
   root: fileURLToPath(new URL('./demo', import.meta.url)),
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
-  plugins: [tinyModels()],
-  // onnxruntime-web's default browser entry references a 27 MB asyncify wasm it never fetches
-  // here (transformers.js is given `wasmPaths`): this condition drops it from builds.
-  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
-  worker: { format: 'es' },
-  optimizeDeps: { noDiscovery: true, include: ['dexie'] },
+  plugins: [stepwise(), tinyModels()],
+  resolve: {
+    alias: packageAliases,
+    // onnxruntime-web's default browser entry references a 27 MB asyncify wasm it never fetches
+    // here (transformers.js is given `wasmPaths`): this condition drops it from builds.
+    conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
+  },
+  // Stepwise's entries are sources here, not dependencies to pre-bundle (the plugin would).
+  optimizeDeps: { noDiscovery: true, include: ['zod/mini'], exclude: ['stepwise/client', 'stepwise/worker'] },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0 },
 });

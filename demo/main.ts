@@ -7,8 +7,9 @@
  * - `watch` delivers status changes and streamed tokens live, in every open tab;
  * - `submit`, `sendEvent` (the approval), `cancel` and `requeueDead` are the buttons.
  */
-import { connect, isTerminal, type DeadJob, type RunStatus, type StepwiseClient } from '../src/client.ts';
-import { approvalKey, asJson, backendOf, DB_NAME, WORKFLOW, runHeaders, type Approval, type Backend, type Fault, type Progress, type RunInput, type WorkerState } from './shared.ts';
+import { connect, isTerminal, type DeadJob, type RunStatus, type StepwiseClient } from 'stepwise/client';
+import { parseProgress, type Approval, type Backend, type RunInput } from './schemas.ts';
+import { approvalKey, backendOf, DB_NAME, isFault, WORKFLOW, runHeaders, type WorkerState } from './shared.ts';
 import { WorkerControl } from './ui/control.ts';
 import { renderDeadLetters } from './ui/dead-letters.ts';
 import { $, announce, clockTime, errorText, h } from './ui/dom.ts';
@@ -37,7 +38,8 @@ const keysMissing = new Set<string>();
 
 const actions: RunActions = {
   async approve(runId, text) {
-    await client.sendEvent(approvalKey(runId), asJson({ decision: 'approve', text } satisfies Approval));
+    const approval: Approval = { decision: 'approve', text };
+    await client.sendEvent(approvalKey(runId), approval);
     announce('Approved. The run finalizes its report.');
   },
   async cancel(runId) {
@@ -50,23 +52,23 @@ const actions: RunActions = {
 };
 
 function cardFor(status: RunStatus): RunCard {
-  let card = cards.get(status.runId);
-  if (!card) {
-    card = new RunCard(status, actions);
-    cards.set(status.runId, card);
-    card.setConditions({ online: control.state?.online ?? true, keysMissing });
-    // One watch per run: it refreshes the run's status at once (so progress events are delivered
-    // from the first), and again after the worker restarts.
-    unwatch.set(
-      status.runId,
-      client.watch(status.runId, (s, event) => {
-        if (event.type === 'progress') card!.setProgress(event.update as Progress, event.stepNumber);
-        else onStatus(s);
-      }),
-    );
-    placeCards();
-    void refreshHistory(status.runId);
-  }
+  const known = cards.get(status.runId);
+  if (known) return known;
+  const card = new RunCard(status, actions);
+  cards.set(status.runId, card);
+  card.setConditions({ online: control.state?.online ?? true, keysMissing });
+  // One watch per run: it refreshes the run's status at once (so progress events are delivered
+  // from the first), and again after the worker restarts.
+  unwatch.set(
+    status.runId,
+    client.watch(status.runId, (s, event) => {
+      if (event.type !== 'progress') return onStatus(s);
+      const update = parseProgress(event.update);
+      if (update) card.setProgress(update, event.stepNumber);
+    }),
+  );
+  placeCards();
+  void refreshHistory(status.runId);
   return card;
 }
 
@@ -117,7 +119,7 @@ async function syncAll(): Promise<void> {
 }
 
 async function submit(input: RunInput): Promise<void> {
-  const { runId } = await client.submit({ workflow: WORKFLOW, input: asJson(input), headers: runHeaders(input) });
+  const { runId } = await client.submit({ workflow: WORKFLOW, input, headers: runHeaders(input) });
   const s = await client.status(runId);
   if (s) cardFor(s).el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   announce(`Started “${input.question}”.`);
@@ -148,8 +150,8 @@ async function refreshDead(): Promise<void> {
 
 // ---- the form ----
 
-const form = $<HTMLFormElement>('#ask-form');
-const question = $<HTMLTextAreaElement>('#question');
+const form = $('#ask-form', HTMLFormElement);
+const question = $('#question', HTMLTextAreaElement);
 const askStatus = $('#ask-status');
 form.addEventListener('submit', (e) => {
   e.preventDefault();
@@ -159,16 +161,17 @@ form.addEventListener('submit', (e) => {
     question.focus();
     return;
   }
-  const useApi = ($<HTMLInputElement>('#backend-api').checked && apiBackend()) || undefined;
+  const useApi = ($('#backend-api', HTMLInputElement).checked && apiBackend()) || undefined;
   const backend: Backend = useApi ?? { kind: 'local' };
-  const button = $<HTMLButtonElement>('#ask-submit');
+  const button = $('#ask-submit', HTMLButtonElement);
   button.disabled = true;
   askStatus.textContent = '';
   submit({ question: q, backend })
     .catch((err: unknown) => (askStatus.textContent = `Could not start: ${errorText(err)}`))
     .finally(() => (button.disabled = false));
 });
-for (const b of document.querySelectorAll<HTMLButtonElement>('[data-example]')) {
+for (const b of document.querySelectorAll('button[data-example]')) {
+  if (!(b instanceof HTMLButtonElement)) continue;
   b.addEventListener('click', () => {
     question.value = b.dataset['example'] ?? '';
     question.focus();
@@ -177,7 +180,7 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('[data-example]')) 
 
 initSettings(control, () => {
   const api = apiBackend();
-  const radio = $<HTMLInputElement>('#backend-api');
+  const radio = $('#backend-api', HTMLInputElement);
   radio.disabled = !api;
   if (api) {
     radio.checked = true;
@@ -189,10 +192,12 @@ initSettings(control, () => {
 
 $('#reload-now').addEventListener('click', () => location.reload());
 $('#second-tab').addEventListener('click', () => window.open(location.href, '_blank'));
-const offline = $<HTMLButtonElement>('#go-offline');
+const offline = $('#go-offline', HTMLButtonElement);
 offline.addEventListener('click', () => control.setNetwork(!(control.state?.online ?? true)));
-const fault = $<HTMLSelectElement>('#fault');
-fault.addEventListener('change', () => control.setFault(fault.value as Fault));
+const fault = $('#fault', HTMLSelectElement);
+fault.addEventListener('change', () => {
+  if (isFault(fault.value)) control.setFault(fault.value);
+});
 
 control.onState = (s: WorkerState) => {
   offline.classList.toggle('is-on', !s.online);
@@ -214,7 +219,7 @@ control.onKeysMissing = (urls) => {
 
 // ---- inspector ----
 
-const details = $<HTMLDetailsElement>('#inspector');
+const details = $('#inspector', HTMLDetailsElement);
 details.addEventListener('toggle', () => details.open && void inspector.refresh());
 $('#inspector-refresh').addEventListener('click', () => void inspector.refresh());
 

@@ -12,126 +12,44 @@
  * - API endpoint: the local OpenAI-compatible server counts completed answers: one per LLM call.
  *
  * "Offline" is simulated where it must be, and the test says so: Playwright's offline mode does
- * not reach a SharedWorker (PLATFORM.md, "Later findings"), so the demo's own "Go offline"
+ * not reach a SharedWorker (its fetches keep flowing), so the demo's own "Go offline"
  * switch tells the worker it is offline (its network seam and its fetches), and the network
  * failure itself is real: the API server is stopped, cutting the answer that was streaming.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { ViteDevServer } from 'vite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AttemptRecord, RunStatus } from '../src/client.ts';
-import type { ChromiumSession } from '../src/testing/browser.ts';
+import type { RunStatus } from '../src/client.ts';
 import { closeAllTabs, waitForRun } from '../src/testing/page.ts';
 import { startOpenAiServer, type OpenAiServer, type RecordedRequest, type Reply } from '../test/support/openai-server.ts';
-import type { Progress, Report } from '../demo/shared.ts';
-import type {} from '../demo/main.ts';
+import { parseProgress, Report } from '../demo/schemas.ts';
+import {
+  SHOTS,
+  attempts,
+  card,
+  dumpIndexedDb,
+  expectEachStepCompletedOnce,
+  historyOf,
+  openDemo,
+  shot,
+  startDemoServer,
+  startRun,
+  statusOf,
+  waitReady,
+} from './support/demo-driver.ts';
 import { Browsers, pollUntil } from './support/harness.ts';
 
 /** This file's port range: 27500–27509 (the demo's dev server 27500, the OpenAI-compatible server 27501). */
 const PORT = 27500;
 const API_PORT = 27501;
 const KEY = 'sk-demo-e2e-NOT-A-REAL-KEY-7c1d9e';
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const SHOTS = join(repoRoot, 'test-results', 'demo');
 
 const DOG = 'How do I keep my dog calm in a storm?';
 const SOUP = 'What soup should I cook when it snows?';
 const PLAN_REPLY = 'dog storm calming\nthunder den for a dog';
 const DRAFT_REPLY =
   'Give your dog a den away from windows before the storm arrives [1], stay calm and close by, and mask the thunder with background noise [1]. Walk it before the weather turns [1], and tie down what the wind could throw [2].';
-
-/** The demo's own Vite config, with nothing that could reload a page under a test. */
-async function startDemoServer(port: number): Promise<ViteDevServer> {
-  const server = await createServer({
-    configFile: join(repoRoot, 'vite.demo.config.ts'),
-    cacheDir: join(repoRoot, 'node_modules', '.vite', `stepwise-demo-${port}`),
-    logLevel: 'warn',
-    clearScreen: false,
-    server: { port, strictPort: true, hmr: false, ws: false, watch: null },
-  });
-  await server.listen();
-  return server;
-}
-
-async function openDemo(session: ChromiumSession, origin: string): Promise<Page> {
-  const page = await session.newPage();
-  await page.setViewportSize({ width: 1360, height: 940 });
-  await page.goto(`${origin}/`);
-  await waitReady(page);
-  return page;
-}
-
-async function waitReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.documentElement.dataset['ready'] === 'true', undefined, { timeout: 60_000 });
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-const card = (page: Page, runId: string) => page.locator(`article[data-run-id="${runId}"]`);
-
-/** Types the question, presses "Start research", and resolves with the new run's id (from the new card). */
-async function startRun(page: Page, question: string): Promise<string> {
-  const before = await page.$$eval('article.run', (els) => els.map((e) => (e as HTMLElement).dataset['runId'] ?? ''));
-  await page.getByLabel('Question about the bundled household notes').fill(question);
-  await page.getByRole('button', { name: 'Start research' }).click();
-  const handle = await page.waitForFunction(
-    (known) => Array.from(document.querySelectorAll<HTMLElement>('article.run')).map((e) => e.dataset['runId'] ?? '').find((id) => id && !known.includes(id)),
-    before,
-  );
-  return (await handle.jsonValue()) as string;
-}
-
-async function statusOf(page: Page, runId: string): Promise<RunStatus | undefined> {
-  return page.evaluate((id) => window.app.status(id), runId);
-}
-
-async function historyOf(page: Page, runId: string): Promise<AttemptRecord[]> {
-  return page.evaluate((id) => window.app.history(id), runId);
-}
-
-/** Every record of every IndexedDB database of the origin, as one JSON string. */
-async function dumpIndexedDb(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const out: Record<string, Record<string, unknown[]>> = {};
-    for (const info of await indexedDB.databases()) {
-      if (!info.name) continue;
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const req = indexedDB.open(info.name!);
-        req.onsuccess = () => resolve(req.result);
-        req.onerror = () => reject(req.error);
-      });
-      const stores: Record<string, unknown[]> = {};
-      for (const name of Array.from(db.objectStoreNames)) {
-        stores[name] = await new Promise<unknown[]>((resolve, reject) => {
-          const req = db.transaction(name, 'readonly').objectStore(name).getAll();
-          req.onsuccess = () => resolve(req.result as unknown[]);
-          req.onerror = () => reject(req.error);
-        });
-      }
-      db.close();
-      out[info.name] = stores;
-    }
-    return JSON.stringify(out);
-  });
-}
-
-/** [step, attempt, outcome, memoHits] of each attempt. */
-const attempts = (h: AttemptRecord[]) => h.map((r) => [r.stepNumber, r.attempt, r.outcome, r.memoHits]);
-
-/** The step completed once: exactly one attempt ended well, and it is the last one. */
-function expectEachStepCompletedOnce(h: AttemptRecord[], steps: number): void {
-  for (let i = 0; i < steps; i++) {
-    const mine = h.filter((r) => r.stepNumber === i);
-    const good = mine.filter((r) => ['continued', 'waiting', 'succeeded'].includes(r.outcome));
-    expect(good, `step ${i}: ${JSON.stringify(mine)}`).toHaveLength(1);
-    expect(mine.at(-1)).toBe(good[0]);
-  }
-}
 
 function demoReply(req: RecordedRequest): Reply {
   const messages = (req.body['messages'] as { role: string; content: string }[] | undefined) ?? [];
@@ -164,13 +82,13 @@ describe('the demo, driven as a user', () => {
     const soup = await startRun(page, SOUP);
 
     // Mid-retrieve: some texts embedded (each one memoized as it finishes), several to go.
-    const mid = await pollUntil(
-      () => statusOf(page, dog),
-      (s) => s?.state === 'running' && s.stepNumber === 1 && (s.progress as Progress | undefined)?.kind === 'embedding' && (s.progress as { done: number }).done >= 3,
-      60_000,
-    );
-    const embeddedBefore = (mid!.progress as Extract<Progress, { kind: 'embedding' }>).done;
-    const totalTexts = (mid!.progress as Extract<Progress, { kind: 'embedding' }>).total;
+    const embedding = (s: RunStatus | undefined) => {
+      const p = s?.state === 'running' && s.stepNumber === 1 ? parseProgress(s.progress) : undefined;
+      return p?.kind === 'embedding' ? p : undefined;
+    };
+    const mid = embedding(await pollUntil(() => statusOf(page, dog), (s) => (embedding(s)?.done ?? 0) >= 3, 60_000));
+    const embeddedBefore = mid?.done ?? 0;
+    const totalTexts = mid?.total ?? 0;
     expect(embeddedBefore).toBeLessThan(totalTexts - 2);
     await shot(page, '02-two-runs-mid-retrieve');
 
@@ -218,7 +136,7 @@ describe('the demo, driven as a user', () => {
     }
 
     // The report: the edited answer, the library's storm and dog notes on top.
-    const report = done.result as unknown as Report;
+    const report = Report.parse(done.result);
     expect(report.answer).toBe(`${drafted}\n${myNote}`);
     expect(report.edited).toBe(true);
     expect(report.sources.map((s) => s.id)).toContain('dog-storm');
@@ -307,7 +225,7 @@ describe('the demo, driven as a user', () => {
       await approveForm.getByRole('button', { name: 'Approve' }).click();
       const done = await waitForRun(page, runId, { timeoutMs: 30_000 });
       expect(done.state).toBe('succeeded');
-      const report = done.result as unknown as Report;
+      const report = Report.parse(done.result);
       expect(report).toMatchObject({ answer: DRAFT_REPLY, edited: false, plan: { planner: 'LLM', subQueries: PLAN_REPLY.split('\n') } });
       expect(report.sources[0]!.id).toBe('dog-storm');
 
@@ -335,6 +253,17 @@ describe('the demo, driven as a user', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('refuses a question the workflow input schema rejects at submit, and stores no run', async () => {
+    const session = await browsers.launch();
+    const page = await openDemo(session, origin);
+    await page.getByLabel('Question about the bundled household notes').fill('Why? '.repeat(401));
+    await page.getByRole('button', { name: 'Start research' }).click();
+    await expect.poll(() => page.locator('#ask-status').textContent(), { timeout: 10_000 }).toContain('InvalidInput');
+    expect(await page.locator('#ask-status').textContent()).toContain('question: the question is longer than 2000 characters');
+    expect(await page.evaluate(() => window.app.list({})).then((l) => l.runs)).toEqual([]);
+    expect(await page.locator('article.run').count()).toBe(0);
   });
 
   it('a fault on every attempt: retried with memo hits, dead-lettered, requeued, run again, and the tab closed mid-run', async () => {

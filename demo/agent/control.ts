@@ -8,10 +8,9 @@
  * offline device does: its `navigator.onLine` reads false (through the LLM runner's network
  * seam) and its fetches fail with a network error. Turning the real network off works too.
  */
-import { eventTargetNetwork, type NetworkStatus } from '../../src/runners/llm.ts';
-import { StepError, type Step } from '../../src/worker.ts';
-import type { Json } from '../../src/client.ts';
-import { CONTROL_CHANNEL, draftKey, type ControlMessage, type Fault, type WorkerState } from '../shared.ts';
+import type { Json } from 'stepwise/client';
+import { eventTargetNetwork, type NetworkStatus } from 'stepwise/runners/llm';
+import { CONTROL_CHANNEL, draftKey, isFault, type ControlMessage, type Fault, type WorkerState } from '../shared.ts';
 
 /** What the control channel reads from the runtime: the app KV. */
 interface KvReader {
@@ -48,6 +47,7 @@ channel.onmessage = (e: MessageEvent<ControlMessage>) => {
       if (m.online) networkEvents.dispatchEvent(new Event('online'));
       break;
     case 'setFault':
+      if (!isFault(m.fault)) return;
       state.fault = m.fault;
       break;
     case 'key':
@@ -123,22 +123,18 @@ export function waitForKey(baseURL: string, signal: AbortSignal): Promise<string
 }
 
 /**
- * Fault injection, called by a step after its model calls and before it returns: the attempt
- * fails as if the worker crashed at the worst moment. The retry finds the calls in its memo.
+ * The fault to inject now (see faults.ts): 'once' is used up by the call that takes it.
  */
-export function maybeFail(step: Step): void {
-  const fault: Fault = state.fault;
-  if (fault === 'off') return;
+export function takeFault(): Fault {
+  const fault = state.fault;
   if (fault === 'once') {
     state.fault = 'off';
     publish();
   }
-  throw StepError.transient(`injected fault (${fault === 'once' ? 'once' : 'every attempt'}): step ${step.stepNumber} failed after its model calls`);
+  return fault;
 }
 
-/** For the archive hook: fails while faults are on for every attempt. */
+/** Whether faults are on for every attempt (the archive hook fails then too). */
 export function faultEverything(): boolean {
   return state.fault === 'always';
 }
-
-export const instance = state;

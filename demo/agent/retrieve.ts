@@ -1,30 +1,36 @@
 /**
- * Step 1, retrieve: embed every document and every sub-query with the in-browser embedding
+ * The retrieve step: embed every document and every sub-query with the in-browser embedding
  * model, rank the documents by cosine similarity, keep the best three.
  *
  * One memoized call per text: when the step is interrupted (a reload, a crash, a closed tab)
  * its next delivery replays the embeddings it already paid for from the memo, instantly, and
  * only computes the rest. Progress says how many texts are done and how many were replayed.
  */
-import type { Step } from '../../src/worker.ts';
+import type { Step } from 'stepwise/worker';
 import { DOCUMENTS } from '../library/documents.ts';
 import { cosine, documentText, excerpt, searchTerms } from '../library/search.ts';
-import { asJson, type Carry, type Progress, type Source } from '../shared.ts';
-import { CallCounter, EMBEDDER, EMBED_PACE_MS, sleep, tx } from './models.ts';
+import type { LedgerEntry, Plan, Progress, Source } from '../schemas.ts';
+import { CallCounter, EMBEDDER, tx } from './models.ts';
 
 const TOP = 3;
 
-export async function retrieve(step: Step, carry: Carry): Promise<Carry> {
+export interface Retrieved {
+  /** What the embedding model was asked for each sub-query. */
+  searchTerms: string[];
+  sources: Source[];
+  calls: LedgerEntry;
+}
+
+export async function retrieve(step: Step, plan: Plan): Promise<Retrieved> {
   const calls = new CallCounter();
-  const queries = (carry.plan?.subQueries ?? [carry.question]).map(searchTerms);
+  const queries = plan.subQueries.map(searchTerms);
   const texts = [...DOCUMENTS.map(documentText), ...queries];
   const vectors: number[][] = [];
   for (const text of texts) {
     const out = await tx.embed(step, { model: EMBEDDER, texts: text });
     calls.count(out);
     vectors.push(out.embeddings[0] ?? []);
-    if (!out.replayed) await sleep(EMBED_PACE_MS, step.signal); // demo pacing (see models.ts)
-    step.progress(asJson({ kind: 'embedding', done: vectors.length, total: texts.length, replayed: calls.replayed } satisfies Progress));
+    step.progress({ kind: 'embedding', done: vectors.length, total: texts.length, replayed: calls.replayed } satisfies Progress);
   }
   const docVectors = vectors.slice(0, DOCUMENTS.length);
   const queryVectors = vectors.slice(DOCUMENTS.length);
@@ -36,5 +42,5 @@ export async function retrieve(step: Step, carry: Carry): Promise<Carry> {
   }))
     .sort((a, b) => b.score - a.score)
     .slice(0, TOP);
-  return { ...carry, searchTerms: queries, sources, ledger: [...carry.ledger, calls.entry('retrieve', step.attempts)] };
+  return { searchTerms: queries, sources, calls: calls.entry('retrieve', step.attempts) };
 }

@@ -4,8 +4,8 @@
  * requeued as it is (`requeueDead`); a dead step's run is over, so it is run again as a new run
  * with the same question.
  */
-import type { DeadJob } from '../../src/client.ts';
-import { STEPS } from '../shared.ts';
+import type { DeadJob } from 'stepwise/client';
+import { STEPS } from '../schemas.ts';
 import { clockTime, h } from './dom.ts';
 
 export interface DeadLetterActions {

@@ -11,9 +11,15 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
   return el;
 }
 
-export function $<T extends Element = HTMLElement>(selector: string, root: ParentNode = document): T {
-  const el = root.querySelector<T>(selector);
-  if (!el) throw new Error(`the page has no ${selector}`);
+/**
+ * The element `selector` finds, checked to be a `type` (by default any HTML element).
+ * @throws Error when the page has no such element, or it is of another type
+ */
+export function $(selector: string): HTMLElement;
+export function $<T extends Element>(selector: string, type: new () => T): T;
+export function $(selector: string, type: new () => Element = HTMLElement): Element {
+  const el = document.querySelector(selector);
+  if (!(el instanceof type)) throw new Error(`the page has no ${type.name} ${selector}`);
   return el;
 }
 

@@ -85,14 +85,15 @@ export class Inspector {
     this.#running = (async () => {
       do {
         this.#again = false;
-        this.#render(await readTables().catch(() => [] as TableDump[]));
+        this.#render(await readTables().catch((): TableDump[] => []));
       } while (this.#again);
     })().finally(() => (this.#running = undefined));
     return this.#running;
   }
 
   #render(tables: TableDump[]): void {
-    if (tables.length === 0) {
+    const first = tables[0];
+    if (first === undefined) {
       this.#root.replaceChildren(h('p', { class: 'empty' }, 'Nothing stored yet.'));
       return;
     }
@@ -113,7 +114,7 @@ export class Inspector {
       entry.count.textContent = String(t.count);
       entry.button.setAttribute('aria-pressed', String(t.name === this.#selected));
     }
-    const table = tables.find((t) => t.name === this.#selected) ?? tables[0]!;
+    const table = tables.find((t) => t.name === this.#selected) ?? first;
     this.#body.replaceChildren(
       table.rows.length === 0
         ? h('p', { class: 'empty' }, `${table.name} is empty.`)

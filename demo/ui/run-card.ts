@@ -4,8 +4,9 @@
  * succeeded. Built once per run and updated in place, so a person editing the draft never
  * loses the caret to a re-render.
  */
-import { isTerminal, type AttemptRecord, type RunStatus } from '../../src/client.ts';
-import { backendLabel, backendOf, STEPS, type Progress, type Report } from '../shared.ts';
+import { isTerminal, type AttemptRecord, type RunStatus } from 'stepwise/client';
+import { parseProgress, parseReport, STEPS, type Progress } from '../schemas.ts';
+import { backendLabel, backendOf } from '../shared.ts';
 import { clockTime, h } from './dom.ts';
 import { renderTimeline } from './timeline.ts';
 
@@ -112,7 +113,7 @@ export class RunCard {
   update(status: RunStatus): void {
     const prev = this.status.state;
     this.status = status;
-    if (status.progress !== undefined) this.#progress = status.progress as Progress;
+    if (status.progress !== undefined) this.#progress = parseProgress(status.progress);
     else if (status.state !== prev || status.stepNumber !== this.#progressStep) this.#progress = undefined;
     this.#progressStep = status.stepNumber;
     this.el.dataset['state'] = status.state;
@@ -231,9 +232,10 @@ export class RunCard {
   }
 
   #renderReport(): void {
-    if (this.status.state !== 'succeeded' || this.#reportShown || !this.status.result) return;
+    if (this.status.state !== 'succeeded' || this.#reportShown) return;
+    const r = parseReport(this.status.result);
+    if (!r) return;
     this.#reportShown = true;
-    const r = this.status.result as unknown as Report;
     const paid = r.ledger.reduce((n, e) => n + e.paid, 0);
     const replayed = r.ledger.reduce((n, e) => n + e.replayed, 0);
     this.#report.hidden = false;
@@ -272,7 +274,7 @@ export class RunCard {
 function percent(s: RunStatus, p: Progress | undefined): number {
   const step = Math.min(s.stepNumber, WEIGHTS.length - 1);
   const before = WEIGHTS.slice(0, step).reduce((a, b) => a + b, 0);
-  if (s.state === 'waiting') return WEIGHTS.slice(0, 4).reduce((a, b) => a + b, 0) - WEIGHTS[3]! / 2;
+  if (s.state === 'waiting') return WEIGHTS.slice(0, 4).reduce((a, b) => a + b, 0) - (WEIGHTS[3] ?? 0) / 2;
   let within = 0;
   if (p?.kind === 'embedding') within = p.total > 0 ? p.done / p.total : 0;
   else if (p?.kind === 'tokens') within = p.sections ? Math.min(1, ((p.section ?? 1) - (p.done ? 0 : 0.5)) / p.sections) : Math.min(0.9, (p.tokens ?? p.text.length / 5) / 10);

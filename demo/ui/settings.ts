@@ -4,21 +4,21 @@
  * never written to storage, the run input, headers or the URL. After a reload it is gone, and
  * a run that needs it waits until the person enters it again.
  */
-import type { Backend } from '../shared.ts';
+import type { ApiBackend } from '../schemas.ts';
 import { $ } from './dom.ts';
 import type { WorkerControl } from './control.ts';
 
-let endpoint: Extract<Backend, { kind: 'api' }> | undefined;
+let endpoint: ApiBackend | undefined;
 
-export function apiBackend(): Extract<Backend, { kind: 'api' }> | undefined {
+export function apiBackend(): ApiBackend | undefined {
   return endpoint;
 }
 
 export function initSettings(control: WorkerControl, onChange: () => void): void {
-  const form = $<HTMLFormElement>('#endpoint-form');
-  const baseURL = $<HTMLInputElement>('#endpoint-url');
-  const model = $<HTMLInputElement>('#endpoint-model');
-  const key = $<HTMLInputElement>('#endpoint-key');
+  const form = $('#endpoint-form', HTMLFormElement);
+  const baseURL = $('#endpoint-url', HTMLInputElement);
+  const model = $('#endpoint-model', HTMLInputElement);
+  const key = $('#endpoint-key', HTMLInputElement);
   const status = $('#endpoint-status');
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -43,9 +43,9 @@ export function initSettings(control: WorkerControl, onChange: () => void): void
 
 /** Asks the person for the key a run waits for (pre-filling its endpoint). */
 export function askForKey(url: string): void {
-  const baseURL = $<HTMLInputElement>('#endpoint-url');
+  const baseURL = $('#endpoint-url', HTMLInputElement);
   if (baseURL.value.trim().replace(/\/+$/, '') !== url) baseURL.value = url;
   $('#endpoint-status').textContent = `A run is waiting for the key of ${url}: enter it and press “Use endpoint”.`;
-  const details = $<HTMLFormElement>('#endpoint-form').closest('details');
+  const details = $('#endpoint-form', HTMLFormElement).closest('details');
   if (details && !details.open) details.open = true;
 }

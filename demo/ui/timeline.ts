@@ -4,8 +4,8 @@
  * number, how it ended (done, interrupted by a reload, failed and retried, dead-lettered…) and
  * how many memo hits it had (model calls answered from the memo instead of paid again).
  */
-import type { AttemptRecord, RunStatus } from '../../src/client.ts';
-import { STEPS } from '../shared.ts';
+import type { AttemptRecord, RunStatus } from 'stepwise/client';
+import { STEPS } from '../schemas.ts';
 import { clockTime, h } from './dom.ts';
 
 type StepState = 'done' | 'running' | 'queued' | 'retrying' | 'waiting' | 'failed' | 'cancelled' | 'todo';
