@@ -5,6 +5,7 @@
  *
  * - POST /effect    EffectBody   -> records it with a sequence number, answers { seq }
  * - POST /terminal  TerminalBody -> records one delivery of the terminal hook, answers { seq }
+ * - POST /hook      HookBody     -> records one moment (start, beat, end) of a hook call
  * - POST /violation ViolationBody (a step saw a broken payload chain)
  * - POST /instance  InstanceBody (a worker instance started)
  * CORS: the worker runs on the dev server's origin (another port), so requests are
@@ -17,7 +18,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { EffectBody, EffectRecord, InstanceBody, TerminalBody, TerminalRecord, ViolationBody } from './protocol.ts';
+import type { EffectBody, EffectRecord, HookBody, HookRecord, InstanceBody, TerminalBody, TerminalRecord, ViolationBody } from './protocol.ts';
 
 export interface LedgerOptions {
   port: number;
@@ -29,6 +30,7 @@ export interface Ledger {
   readonly origin: string;
   readonly effects: readonly EffectRecord[];
   readonly terminals: readonly TerminalRecord[];
+  readonly hooks: readonly HookRecord[];
   readonly violations: readonly ViolationBody[];
   readonly instances: readonly InstanceBody[];
   readonly online: boolean;
@@ -45,6 +47,7 @@ export async function startLedger(options: LedgerOptions): Promise<Ledger> {
   let seq = 0;
   let effects: EffectRecord[] = [];
   let terminals: TerminalRecord[] = [];
+  let hooks: HookRecord[] = [];
   let violations: ViolationBody[] = [];
   let instances: InstanceBody[] = [];
   const counters = { requests: 0, preflights: 0, badRequests: 0, cutConnections: 0 };
@@ -107,6 +110,14 @@ export async function startLedger(options: LedgerOptions): Promise<Ledger> {
           terminals.push(rec);
           return answer(res, 200, { seq: rec.seq });
         }
+        case '/hook': {
+          if (typeof b['runId'] !== 'string' || typeof b['call'] !== 'string' || typeof b['t'] !== 'number') {
+            counters.badRequests++;
+            return answer(res, 400, { error: 'bad hook record' });
+          }
+          hooks.push({ ...(body as HookBody), seq: ++seq, at });
+          return answer(res, 200, {});
+        }
         case '/violation':
           violations.push(body as ViolationBody);
           return answer(res, 200, {});
@@ -152,6 +163,9 @@ export async function startLedger(options: LedgerOptions): Promise<Ledger> {
     get terminals() {
       return terminals;
     },
+    get hooks() {
+      return hooks;
+    },
     get violations() {
       return violations;
     },
@@ -165,6 +179,7 @@ export async function startLedger(options: LedgerOptions): Promise<Ledger> {
     reset() {
       effects = [];
       terminals = [];
+      hooks = [];
       violations = [];
       instances = [];
       Object.assign(counters, { requests: 0, preflights: 0, badRequests: 0, cutConnections: 0 });

@@ -1,16 +1,18 @@
 /**
  * The chaos page: connects to chaos/worker.ts (a SharedWorker, or this tab's own dedicated
  * worker when SharedWorker is missing) and exposes what the Node driver needs on
- * `window.chaos`. Page URL parameters `db`, `ledger`, `stepMin`, `stepMax`, `gapMax`, `leaseMs` are
- * forwarded to the worker URL (identical in every tab, as a SharedWorker requires); `extended=1`
+ * `window.chaos`. Page URL parameters `db`, `ledger`, `stepMin`, `stepMax`, `gapMax`, `leaseMs`,
+ * `hookMin`, `hookMax` and `build` (deploy phase: which build of the worker) are forwarded to the worker URL (identical in every tab, as a SharedWorker requires); `extended=1`
  * connects with Chromium's `extendedLifetime` (a worker of another name); in fallback
  * mode the tab's token is added as `tab`, so its worker can say when it executes.
  */
 import { connect, type StepwiseClient } from '../src/client.ts';
-import { WORKFLOW, executorTabLockPrefix, networkChannelName, type ChainPayload, type NetworkMessage } from './protocol.ts';
+import { WORKFLOW, executorTabLockPrefix, type ChaosWorkflow, networkChannelName, type ChainPayload, type NetworkMessage } from './protocol.ts';
 
 export interface SubmitRequest {
   runId: string;
+  /** @default WORKFLOW */
+  workflow?: ChaosWorkflow;
   input: ChainPayload;
 }
 
@@ -52,7 +54,7 @@ const params = new URL(location.href).searchParams;
 const db = params.get('db') ?? 'chaos';
 const tab = Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
 const workerUrl = new URL('./worker.ts', import.meta.url);
-for (const k of ['db', 'ledger', 'stepMin', 'stepMax', 'gapMax', 'leaseMs']) {
+for (const k of ['db', 'ledger', 'stepMin', 'stepMax', 'gapMax', 'leaseMs', 'hookMin', 'hookMax', 'build']) {
   const v = params.get(k);
   if (v !== null) workerUrl.searchParams.set(k, v);
 }
@@ -93,9 +95,9 @@ async function setOnline(online: boolean): Promise<void> {
 
 async function submit(requests: SubmitRequest[]): Promise<SubmitAnswer[]> {
   return Promise.all(
-    requests.map(async ({ runId, input }): Promise<SubmitAnswer> => {
+    requests.map(async ({ runId, workflow = WORKFLOW, input }): Promise<SubmitAnswer> => {
       if ((await app.status(runId)) !== undefined) return { runId, outcome: 'known' };
-      const out = await app.submit({ workflow: WORKFLOW, runId, input });
+      const out = await app.submit({ workflow, runId, input });
       return { runId, outcome: out.newlySubmitted ? 'new' : 'existing' };
     }),
   );

@@ -4,8 +4,23 @@
  * Plain data only: it crosses page.evaluate, the worker boundary and HTTP.
  */
 
-/** The workflow every chaos run executes. */
+/** The workflow every chaos run executes (the deploy phase adds the two below, same steps). */
 export const WORKFLOW = 'chain';
+
+/** Deploy phase: the workflow only the new build (build 2) registers. */
+export const NEW_WORKFLOW = 'chainNew';
+
+/** Deploy phase: the workflow only the old build (build 1) registers (the new build removed it). */
+export const OLD_WORKFLOW = 'chainOld';
+
+export type ChaosWorkflow = typeof WORKFLOW | typeof NEW_WORKFLOW | typeof OLD_WORKFLOW;
+
+/** The workflows a worker of `build` registers (no build: the one-build phases). */
+export function workflowsOf(build: string | null | undefined): ChaosWorkflow[] {
+  if (build === '1') return [WORKFLOW, OLD_WORKFLOW];
+  if (build === '2') return [WORKFLOW, NEW_WORKFLOW];
+  return [WORKFLOW];
+}
 
 /** The one memo key each step writes after its side effect (stored as `k:effect`). */
 export const MEMO_KEY = 'effect';
@@ -44,6 +59,8 @@ export interface EffectBody {
   chain: number[];
   /** The worker instance that ran the delivery. */
   instance: string;
+  /** The build of that worker (deploy phase only). */
+  build?: string;
 }
 
 /** What the ledger stored: the body plus its arrival order and time (Node clock). */
@@ -74,6 +91,28 @@ export interface TerminalRecord extends TerminalBody {
   at: number;
 }
 
+/**
+ * POST /hook: one moment of one call of the terminal hook, stamped with the worker's clock.
+ * A call reports `start`, a `beat` every so often while it works, and `end` when it returns or
+ * throws (`abort` when its signal was aborted: the delivery lost its claim). A call whose
+ * worker died stops reporting: its last record bounds when it ran.
+ */
+export interface HookBody {
+  runId: string;
+  /** Identifies the call: the worker instance and its own counter. */
+  call: string;
+  event: 'start' | 'beat' | 'end' | 'abort';
+  /** The worker's `Date.now()` at that moment (every worker of the test shares the machine's clock). */
+  t: number;
+  instance: string;
+  build?: string;
+}
+
+export interface HookRecord extends HookBody {
+  seq: number;
+  at: number;
+}
+
 /** POST /violation: a step saw something it must never see (a broken payload chain). */
 export interface ViolationBody {
   runId: string;
@@ -87,6 +126,7 @@ export interface InstanceBody {
   instance: string;
   mode: 'shared' | 'dedicated';
   db: string;
+  build?: string;
   tab: string | null;
 }
 

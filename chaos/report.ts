@@ -1,5 +1,6 @@
 /** Renders a chaos report as plain-text tables (what `npm run chaos` and the short e2e print). */
-import { FAULT_KINDS, FAULT_LABELS, type ChaosReport, type PhaseReport } from './driver.ts';
+import type { ChaosReport, PhaseReport } from './driver.ts';
+import { DECKS, FAULT_KINDS, FAULT_LABELS, type FaultKind } from './faults.ts';
 
 export function renderReport(report: ChaosReport): string {
   const out: string[] = [];
@@ -53,11 +54,16 @@ const MODES: Record<PhaseReport['mode'], string> = {
   shared: 'one SharedWorker for every tab',
   fallback: 'no SharedWorker: a dedicated worker per tab, executor elected by lock',
   mixed: 'tabs with and without extendedLifetime: two SharedWorkers, executor elected by lock',
+  deploy: 'two builds side by side on one database, a workflow only the new one knows, the executor role passing between them',
+  slowHook: 'terminal hooks slower than the delivery lease',
 };
 
-function relevant(p: PhaseReport, k: (typeof FAULT_KINDS)[number]): boolean {
-  if (p.mode !== 'fallback') return k !== 'killExecutorTab';
-  return k !== 'crashCreator' && k !== 'crashTab';
+/** Kinds the mode's deck deals (a crash counts as crashTab when no worker died; secondTab may close a tab). */
+function relevant(p: PhaseReport, k: FaultKind): boolean {
+  const deck = DECKS[p.mode];
+  if (k === 'crashTab') return deck.crashCreator !== undefined;
+  if (k === 'closeTab') return deck.secondTab !== undefined;
+  return deck[k] !== undefined;
 }
 
 function table(head: string[], rows: string[][]): string[] {

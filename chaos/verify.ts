@@ -14,12 +14,15 @@
  */
 import type { HistoryRecord, MarkerRecord, MemoRecord, RunRecord } from '../src/runtime/records.ts';
 import type { JobAttemptRecord, JobRecord } from '../src/store/db.ts';
-import { MEMO_KEY, sameChain, type ChainResult, type EffectMemo, type EffectRecord, type TerminalRecord, type ViolationBody } from './protocol.ts';
+import { Checks, countBy, groupBy, type Verification } from './checks.ts';
+import { MEMO_KEY, sameChain, type ChainResult, type EffectMemo, type EffectRecord, type TerminalRecord, type ViolationBody, type ChaosWorkflow } from './protocol.ts';
 
 export interface ExpectedRun {
   runId: string;
   nonce: string;
   steps: number;
+  /** @default WORKFLOW ('chain') */
+  workflow?: ChaosWorkflow;
 }
 
 export interface VerifyInput {
@@ -33,30 +36,14 @@ export interface VerifyInput {
   newSubmissions: ReadonlyMap<string, number>;
 }
 
-export interface CheckRow {
-  check: string;
-  ok: boolean;
-  count: string;
-  detail: string;
-}
-
-export interface Verification {
-  rows: CheckRow[];
-  violations: string[];
-  figures: Record<string, number>;
-  /** Things worth reading that are not violations (e.g. late requests of dead deliveries). */
-  notes: string[];
-}
+export type { CheckRow, Verification } from './checks.ts';
 
 const TERMINAL_OUTCOMES = new Set(['succeeded', 'failed', 'cancelled']);
 const INTERRUPTED = new Set(['interrupted', 'leaseExpired']);
-/** At most this many violation lines per check (the count says how many there were). */
-const MAX_LINES_PER_CHECK = 20;
 
 export function verify(input: VerifyInput): Verification {
-  const rows: CheckRow[] = [];
-  const violations: string[] = [];
-  const figures: Record<string, number> = {};
+  const checks = new Checks();
+  const figures = checks.figures;
   const expected = new Map(input.expected.map((r) => [r.runId, r]));
   const total = input.expected.length;
 
@@ -72,12 +59,7 @@ export function verify(input: VerifyInput): Verification {
   const effectsByRun = groupBy(input.effects, (e) => e.runId);
   const terminalsByRun = groupBy(input.terminals, (t) => t.runId);
 
-  /** Adds a row; `bad` lists the offending items (each becomes a violation line). */
-  const check = (name: string, good: number, of: number, bad: string[], detail = '') => {
-    rows.push({ check: name, ok: bad.length === 0, count: `${good}/${of}`, detail: bad.length ? `${bad.length} violation(s)${detail ? `; ${detail}` : ''}` : detail });
-    for (const line of bad.slice(0, MAX_LINES_PER_CHECK)) violations.push(`${name}: ${line}`);
-    if (bad.length > MAX_LINES_PER_CHECK) violations.push(`${name}: … and ${bad.length - MAX_LINES_PER_CHECK} more`);
-  };
+  const check = checks.check.bind(checks);
   const historyOf = (runId: string) => history.get(runId) ?? [];
   const attemptOutcome = (runId: string, step: number, attempt: number) => historyOf(runId).filter((h) => h.stepNumber === step && h.attempt === attempt);
 
@@ -342,22 +324,6 @@ export function verify(input: VerifyInput): Verification {
     );
   }
 
-  return { rows, violations, figures, notes: lateInterrupted.slice(0, 20) };
-}
-
-function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
-  const m = new Map<K, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    const list = m.get(k);
-    if (list) list.push(it);
-    else m.set(k, [it]);
-  }
-  return m;
-}
-
-function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const it of items) out[key(it)] = (out[key(it)] ?? 0) + 1;
-  return out;
+  checks.notes.push(...lateInterrupted.slice(0, 20));
+  return checks.result();
 }

@@ -1,11 +1,15 @@
 /**
- * The chaos worker: `serve` with one workflow, `chain`, and a terminal hook, both reporting to
+ * The chaos worker: `serve` with the workflow `chain` and a terminal hook, both reporting to
  * the ledger server (chaos/ledger.ts) on 127.0.0.1. The same module runs as the SharedWorker
  * and, where SharedWorker is missing, as each tab's dedicated worker (fallback mode).
  *
  * Worker URL parameters: `db`, `ledger` (the ledger's origin), `stepMin`/`stepMax` (ms of
  * simulated work before each effect), `gapMax` (ms at most between an effect's answer and its
- * memo write, to widen that window for the faults), optionally `leaseMs` (the delivery lease), and, in fallback mode only, `tab` (the
+ * memo write, to widen that window for the faults), optionally `leaseMs` (the delivery lease),
+ * `hookMin`/`hookMax` (ms the terminal hook works before it reports: the slow-hook phase makes
+ * it slower than the lease), `build` (deploy phase: '1' the old build, registering `chainOld`
+ * too, '2' the new one, registering `chainNew` too; two values are two script URLs, hence two
+ * SharedWorkers, as two deployed builds would be), and, in fallback mode only, `tab` (the
  * token of the tab that owns this worker: the SharedWorker's URL must be the same in every tab).
  *
  * Workflow `chain` (payload: ChainPayload). Each of the run's `steps` steps:
@@ -15,7 +19,11 @@
  *  3. reads memo `effect`; when absent, POSTs the effect (run, step, attempt, key) to the ledger,
  *     waits a little, then writes the memo with the ledger's sequence number;
  *  4. continues with the chain extended by n; the last step succeeds with { nonce, chain }.
- * The terminal hook POSTs every run's end to the ledger (at least once: it is a durable job).
+ * `chainNew` and `chainOld` are the same steps under another name (deploy phase).
+ * The terminal hook POSTs every run's end to the ledger (at least once: it is a durable job),
+ * and reports each call's start, beats (every HOOK_BEAT_MS) and end on /hook, so that the
+ * driver can tell whether two calls for one run ever ran at once. It honours its signal: once
+ * aborted (its delivery lost the claim) it stops at once and reports `abort`.
  *
  * Offline, simulated: Playwright's offline mode does not reach workers (PLATFORM.md "Later
  * findings"), so the driver (a) really stops the ledger (connections refused, open ones cut) and
@@ -30,7 +38,6 @@ import { Outcome, StepError, serve, type Step, type TerminalHook } from '../src/
 import {
   HOOK_NAME,
   MEMO_KEY,
-  WORKFLOW,
   chainUpTo,
   executorTabLockPrefix,
   networkChannelName,
@@ -39,10 +46,12 @@ import {
   type ChainResult,
   type EffectBody,
   type EffectMemo,
+  type HookBody,
   type InstanceBody,
   type NetworkMessage,
   type TerminalBody,
   type ViolationBody,
+  workflowsOf,
 } from './protocol.ts';
 
 const params = new URL(self.location.href).searchParams;
@@ -53,6 +62,11 @@ const stepMax = Number(params.get('stepMax') ?? 300);
 const gapMax = Number(params.get('gapMax') ?? 40);
 const tab = params.get('tab');
 const leaseMs = params.get('leaseMs');
+const hookMin = Number(params.get('hookMin') ?? 0);
+const hookMax = Number(params.get('hookMax') ?? 0);
+const build = params.get('build') ?? undefined;
+/** How often a hook call reports that it still runs. */
+const HOOK_BEAT_MS = 150;
 const DAY = 24 * 3600 * 1000;
 
 // ---- simulated network ---------------------------------------------------------------------
@@ -154,7 +168,7 @@ async function chain(step: Step) {
   }
   await sleep(between(stepMin, stepMax), step.signal);
   if ((await step.memo.get(MEMO_KEY)) === undefined) {
-    const body: EffectBody = { runId: step.runId, step: n, attempt: step.attempts, key: MEMO_KEY, jobId: step.jobId, nonce: p.nonce, chain: p.chain, instance };
+    const body: EffectBody = { runId: step.runId, step: n, attempt: step.attempts, key: MEMO_KEY, jobId: step.jobId, nonce: p.nonce, chain: p.chain, instance, ...(build ? { build } : {}) };
     const { seq } = await reliablePost<{ seq: number }>('/effect', body, step.signal);
     // The window the faults aim at: the effect happened, its memo is not written yet.
     await sleep(between(0, gapMax), step.signal);
@@ -166,29 +180,54 @@ async function chain(step: Step) {
   return n + 1 >= p.steps ? Outcome.succeed(result) : Outcome.next(next);
 }
 
+let hookCalls = 0;
+
+/** Reports one moment of a hook call (best effort: a lost record only weakens the overlap check). */
+function hookMoment(runId: string, call: string, event: HookBody['event']): void {
+  const body: HookBody = { runId, call, event, t: Date.now(), instance, ...(build ? { build } : {}) };
+  void post('/hook', body).catch(() => undefined);
+}
+
+/** Works `ms` (abortable), reporting a beat every HOOK_BEAT_MS. */
+async function slowly(ms: number, signal: AbortSignal, beat: () => void): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    await sleep(Math.min(HOOK_BEAT_MS, until - Date.now()), signal);
+    beat();
+  }
+}
+
 const ledgerHook: TerminalHook = {
   name: HOOK_NAME,
-  async onTerminal(outcome) {
-    if (!isOnline()) throw StepError.transient('offline (simulated): the ledger cannot be told yet');
-    const body: TerminalBody = {
-      runId: outcome.runId,
-      status: outcome.status,
-      finalStep: outcome.finalStep,
-      result: outcome.result ?? null,
-      terminalAt: outcome.terminalAt,
-      instance,
-    };
+  async onTerminal(outcome, _effects, signal) {
+    const call = `${instance}:${++hookCalls}`;
+    hookMoment(outcome.runId, call, 'start');
     try {
-      await post('/terminal', body);
-    } catch (e) {
-      throw StepError.transient(`ledger unreachable: ${e instanceof Error ? e.message : String(e)}`);
+      if (hookMax > 0) await slowly(between(hookMin, hookMax), signal, () => hookMoment(outcome.runId, call, 'beat'));
+      if (!isOnline()) throw StepError.transient('offline (simulated): the ledger cannot be told yet');
+      const body: TerminalBody = {
+        runId: outcome.runId,
+        status: outcome.status,
+        finalStep: outcome.finalStep,
+        result: outcome.result ?? null,
+        terminalAt: outcome.terminalAt,
+        instance,
+      };
+      try {
+        await post('/terminal', body, signal);
+      } catch (e) {
+        if (signal.aborted) throw e;
+        throw StepError.transient(`ledger unreachable: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    } finally {
+      hookMoment(outcome.runId, call, signal.aborted ? 'abort' : 'end');
     }
   },
 };
 
 const host = serve({
   name: db,
-  workflows: { [WORKFLOW]: chain },
+  workflows: Object.fromEntries(workflowsOf(build).map((w) => [w, chain])),
   hooks: [ledgerHook],
   // Long enough that no marker (nor memo) is swept during the test: the verifier reads them.
   memoRetentionMs: DAY,
@@ -198,7 +237,7 @@ const host = serve({
   ...(leaseMs !== null ? { leaseMs: Number(leaseMs), reapIntervalMs: Math.max(250, Number(leaseMs) / 4) } : {}),
 });
 instance = host.instanceId;
-void post('/instance', { instance, mode: host.mode, db, tab } satisfies InstanceBody).catch(() => undefined);
+void post('/instance', { instance, mode: host.mode, db, tab, ...(build ? { build } : {}) } satisfies InstanceBody).catch(() => undefined);
 
 if (tab !== null) {
   // Fallback mode: the driver finds the executing tab by this lock (held until this worker dies).
