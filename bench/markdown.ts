@@ -1,12 +1,16 @@
 /**
  * `npx tsx bench/markdown.ts`: writes BENCHMARKS.md from the newest JSON of each part of
  * `npm run bench` in .bench/ (main: results-*, runners-*, resume-*, peers-*, size-*, heap-*),
+ * plus the IndexedDB-layer comparison from bench/idb-story/results.json (markdown-idb-story.ts),
  * so the document never holds a number the scripts did not print. The main results file must
  * be a full run (no --only); the others are taken as they are, each with its own machine line.
  * Every ratio is against the raw IndexedDB figures of the SAME run (main or peers).
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { IDB_STORY_HEADING, idbStorySection } from './markdown-idb-story.ts';
+import { get, kb, mb, met, ms, n, pct, table, x, type Obj } from './markdown-format.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const dir = join(root, '.bench');
@@ -16,7 +20,6 @@ interface Lat {
   p99: number;
   mean?: number;
 }
-type Obj = Record<string, unknown>;
 
 function newest(prefix: string, accept: (j: Obj) => boolean = () => true): { file: string; json: Obj } | undefined {
   const files = readdirSync(dir)
@@ -28,29 +31,6 @@ function newest(prefix: string, accept: (j: Obj) => boolean = () => true): { fil
     if (accept(json)) return { file, json };
   }
   return undefined;
-}
-
-/** Reads a nested field: get(o, 'a', 'b') = o.a.b, or undefined. */
-function get<T>(o: unknown, ...path: string[]): T | undefined {
-  let x: unknown = o;
-  for (const k of path) {
-    if (typeof x !== 'object' || x === null) return undefined;
-    x = (x as Obj)[k];
-  }
-  return x as T | undefined;
-}
-
-const n = (v: number | undefined, digits = 0) => (v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(v < 10 ? 2 : 1)} ms`);
-const x = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(v < 10 ? 2 : 1)}×`);
-const kb = (bytes: number | undefined) => (bytes === undefined ? '–' : `${(bytes / 1024).toFixed(2)} KB`);
-const mb = (bytes: number | undefined) => (bytes === undefined ? '–' : `${(bytes / 1024 / 1024).toFixed(2)} MB`);
-const pct = (ratio: number | undefined) => (ratio === undefined || !Number.isFinite(ratio) ? '–' : `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`);
-const met = (ok: boolean | undefined) => (ok === undefined ? '–' : ok ? 'met' : '**missed**');
-
-function table(head: string[], rows: (string | number)[][]): string {
-  const line = (r: (string | number)[]) => `| ${r.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 function main(): void {
@@ -83,10 +63,11 @@ function main(): void {
   out.push('npm install');
   out.push('npm run bench          # every part below, then this file is regenerated');
   out.push('npx tsx bench/run.ts --only raw-put,rt-100x10 --reps 3   # a subset, for diagnosis');
+  out.push('npx tsx bench/idb-story/run.ts && npx tsx bench/markdown.ts --only idb-story   # the IndexedDB-layer comparison alone');
   out.push('```');
   out.push('');
   out.push(
-    'Parts: `bench/run.ts` (raw limit, queue, runtime workloads, depth, client), `bench/runners.ts` (LLM and model step overhead), `bench/resume.ts` (reload, reopen, crash, failover on a production build), `bench/peers.ts` (@coji/durably, workbox-background-sync), `bench/size.ts` (bundle sizes), `bench/heap.ts` (heap after 10,000 runs). Chromium comes from `CHROME_PATH` or `/usr/bin/chromium`.',
+    'Parts: `bench/run.ts` (raw limit, queue, runtime workloads, depth, client), `bench/runners.ts` (LLM and model step overhead), `bench/resume.ts` (reload, reopen, crash, failover on a production build), `bench/peers.ts` (@coji/durably, workbox-background-sync), `bench/size.ts` (bundle sizes), `bench/heap.ts` (heap after 10,000 runs), `bench/idb-story/run.ts` (which IndexedDB layer the store stands on: Dexie, idb or none; not part of `npm run bench`). Chromium comes from `CHROME_PATH` or `/usr/bin/chromium`.',
   );
   out.push('');
   out.push('## Machine and method');
@@ -142,7 +123,7 @@ function main(): void {
           met(peers ? (get<number>(peerDurably, '100x10', 'rateOverStepwise') ?? 0) < 1 && (get<number>(peerWorkbox, 'rateOverStepwise') ?? 0) < 1 : undefined),
         ],
         ['page client ≤ 4 KB min+gzip', kb(clientGz), met(clientGz === undefined ? undefined : clientGz <= 4096)],
-        ['worker core ≤ 20 KB min+gzip (no Dexie, no transformers.js)', kb(workerGz), met(workerGz === undefined ? undefined : workerGz <= 20480)],
+        ['worker core ≤ 20 KB min+gzip (no transformers.js)', kb(workerGz), met(workerGz === undefined ? undefined : workerGz <= 20480)],
         ['worker heap growth after 10,000 finished runs ≤ 5 MB', mb(heapGrowth), met(heapGrowth === undefined ? undefined : heapGrowth <= 5 * 1024 * 1024)],
       ],
     ),
@@ -169,7 +150,7 @@ function main(): void {
     const sps = get<number>(c, 'stepsPerSec');
     return [String(get<string>(c, 'title') ?? name), `${get<number>(c, 'runs')}×${get<number>(c, 'stepsPerRun')}`, String(get<number>(c, 'concurrency')), n(sps), x(sps !== undefined && rawPut ? sps / rawPut : undefined), ms(t?.p50), ms(t?.p99), n(get<number>(c, 'readwriteTxPerStep'), 2)];
   };
-  out.push(table(['cell', 'runs×steps', 'conc.', 'steps/s', '÷ raw puts/s', 'transition p50', 'p99', 'rw txn/step'], ['rt-100x10', 'rt-100x10-depth', 'rt-1x200', 'rt-1x200-sub'].map(rtRow)));
+  out.push(table(['cell', 'runs×steps', 'conc.', 'steps/s', '÷ raw puts/s', 'transition p50', 'p99', 'rw txn/step'], ['rt-100x10', 'rt-100x10-depth', 'rt-1x200', 'rt-1x200-sub', 'rt-1x200-fn'].map(rtRow)));
   out.push('');
   out.push('At concurrency 16 a transition includes waiting for a free slot (100 runs share 16), so its p50 is a queueing time, not a cost.');
   out.push('');
@@ -292,6 +273,8 @@ function main(): void {
     out.push(table(['call', 'bare p50', 'as a step p50', 'overhead p50'], [row('api', 'chat completion from a local OpenAI-compatible server'), row('model', `tiny-gpt2, ${String(j['maxNewTokens'])} tokens`)]));
   }
   out.push('');
+  out.push(...idbStorySection(root));
+  out.push('');
   out.push('## Where the time goes');
   out.push('');
   out.push(...why(r));
@@ -316,4 +299,30 @@ function why(r: Obj): string[] {
   ];
 }
 
-main();
+/**
+ * `--only idb-story`: rewrites just that section of the existing BENCHMARKS.md (in place, or
+ * before "Where the time goes" when absent), for a checkout without the .bench/ results of a
+ * full run. The rest of the file stays as its own run generated it.
+ */
+function onlyIdbStory(): void {
+  const path = join(root, 'BENCHMARKS.md');
+  const doc = readFileSync(path, 'utf8');
+  const section = `${idbStorySection(root).join('\n')}\n\n`;
+  const start = doc.indexOf(`${IDB_STORY_HEADING}\n`);
+  let next: string;
+  if (start >= 0) {
+    const end = doc.indexOf('\n## ', start + IDB_STORY_HEADING.length);
+    next = doc.slice(0, start) + section + (end >= 0 ? doc.slice(end + 1) : '');
+  } else {
+    const at = doc.indexOf('## Where the time goes\n');
+    if (at < 0) throw new Error('BENCHMARKS.md has no "Where the time goes" section to insert before');
+    next = doc.slice(0, at) + section + doc.slice(at);
+  }
+  writeFileSync(path, next);
+  console.log('BENCHMARKS.md: section rewritten from bench/idb-story/results.json');
+}
+
+const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
+if (args.only === undefined) main();
+else if (args.only === 'idb-story') onlyIdbStory();
+else throw new Error(`--only takes "idb-story", not ${JSON.stringify(args.only)}`);

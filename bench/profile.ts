@@ -7,7 +7,7 @@
  * trimming keeps a few compaction stalls from dominating them.
  */
 import { Queue } from '../src/queue/queue.ts';
-import { defineDatabase } from '../src/store/db.ts';
+import { openDatabase } from '../src/store/open.ts';
 import { installProfiler, record, type TxRecord } from './instrument.ts';
 import { PAD, deleteDatabase, freshName } from './loop.ts';
 import type { OpProfile, ProfileResult } from './protocol.ts';
@@ -98,9 +98,7 @@ export async function profileCycles(cycles: number): Promise<ProfileResult> {
   const cycleName = freshName('bench-prof-rawcycle');
   const queueName = freshName('bench-prof-queue');
   const plain = await openPlain(rawName);
-  const dexie = defineDatabase(cycleName);
-  await dexie.open();
-  const cycleDb = dexie.backendDB();
+  const cycleDb = await openDatabase(cycleName);
   const q = await Queue.open({ name: queueName });
   let id = 0;
   const rawPut = () => putTx(plain, id++, 1);
@@ -143,7 +141,7 @@ export async function profileCycles(cycles: number): Promise<ProfileResult> {
   } finally {
     stop();
     q.close();
-    dexie.close();
+    cycleDb.close();
     plain.close();
     await Promise.all([rawName, cycleName, queueName].map(deleteDatabase));
   }

@@ -3,7 +3,8 @@
  * per transaction, the same puts from 16 concurrent lanes, and a raw replica of the queue's
  * enqueue→claim→ack transactions (same schema, same requests, no library layers).
  */
-import { TABLES, defineDatabase } from '../src/store/db.ts';
+import { TABLES } from '../src/store/db.ts';
+import { openDatabase } from '../src/store/open.ts';
 import { PAD, deleteDatabase, freshName, runLoop, type LoopOutcome } from './loop.ts';
 import type { CellCommand } from './protocol.ts';
 
@@ -147,15 +148,13 @@ export async function rawCycleLean(db: IDBDatabase, id: string, queue: string): 
 /** The raw replica of the queue cycle, on a fresh database with the queue's schema. */
 export async function rawCycleCell(cmd: CellCommand, onTimedStart?: () => void, lean = false): Promise<LoopOutcome> {
   const name = freshName('bench-rawcycle');
-  const dexie = defineDatabase(name);
-  await dexie.open();
-  const db = dexie.backendDB();
+  const db = await openDatabase(name);
   let n = 0;
   try {
     const cycle = lean ? rawCycleLean : rawCycle;
     return await runLoop(cmd, () => cycle(db, `job-${(n++).toString().padStart(9, '0')}`, 'bench'), onTimedStart);
   } finally {
-    dexie.close();
+    db.close();
     await deleteDatabase(name);
   }
 }

@@ -1,9 +1,10 @@
 /** Candidate (a): Dexie for the schema, versions and `versionchange` (as today), idb's wrapped requests in transactions. */
 import { wrap } from 'idb';
 import { WorkflowError } from '../../src/core/errors.ts';
-import { DB_VERSION, defineDatabase } from '../../src/store/db.ts';
 import { storageError } from '../../src/store/tx.ts';
 import type { OpenCandidate } from './candidate.ts';
+import { SCHEMA_VERSION as DB_VERSION } from './schema.ts';
+import { defineDexie as defineDatabase } from './schema-dexie.ts';
 import { stepIdb } from './step-idb.ts';
 
 export const open: OpenCandidate = async (name, onUpgradeElsewhere) => {

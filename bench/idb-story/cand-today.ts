@@ -3,9 +3,10 @@
  * the `versionchange` listener as src/store/store.ts does them); src/store/tx.ts runs the transaction.
  */
 import { WorkflowError } from '../../src/core/errors.ts';
-import { DB_VERSION, defineDatabase } from '../../src/store/db.ts';
 import { storageError } from '../../src/store/tx.ts';
 import type { OpenCandidate } from './candidate.ts';
+import { SCHEMA_VERSION as DB_VERSION } from './schema.ts';
+import { defineDexie as defineDatabase } from './schema-dexie.ts';
 import { stepRaw } from './step-raw.ts';
 
 export const open: OpenCandidate = async (name, onUpgradeElsewhere) => {

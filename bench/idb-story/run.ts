@@ -156,7 +156,8 @@ async function slicedMode(page: Page): Promise<Record<string, Median>> {
 }
 
 async function runBrowser() {
-  const server = await startDevServer({ port: Number(opts.port), root: repoRoot });
+  // Dexie (for the today, (a) and (b) candidates) is CommonJS underneath: pre-bundled at start.
+  const server = await startDevServer({ port: Number(opts.port), root: repoRoot, optimizeDeps: ['dexie'] });
   const session = await launchChromium({ headless: true });
   try {
     const page = await session.newPage();

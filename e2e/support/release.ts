@@ -1,6 +1,6 @@
 /**
- * A "newer release" of Stepwise for upgrade tests: a copy of src/ whose src/store/db.ts declares
- * schema version 2 (e2e/fixtures/schema-v2.ts), plus the hardening worker fixture beside it, so
+ * A "newer release" of Stepwise for upgrade tests: a copy of src/ whose src/store/db.ts lists
+ * one more schema version, DB_VERSION + 1 (e2e/fixtures/schema-v2.ts), plus the hardening worker fixture beside it, so
  * that `/<dir>/e2e/fixtures/hardening.worker.ts` is a worker build of that release (its imports
  * resolve into the copy). Served by the same dev server. Node only.
  *
@@ -23,10 +23,12 @@ export async function makeRelease2(root: string, name = 'release-2'): Promise<Re
   await cp(join(root, 'src'), join(dir, 'src'), { recursive: true });
   const dbFile = join(dir, 'src', 'store', 'db.ts');
   let db = await readFile(dbFile, 'utf8');
-  const version = /export const DB_VERSION = 1;/;
-  const v1 = /(\n {2}db\.version\(1\)\.stores\(\{[\s\S]*?\n {2}\}\);)/;
-  if (!version.test(db) || !v1.test(db)) throw new Error(`src/store/db.ts no longer looks as makeRelease2 expects (DB_VERSION = 1 and one db.version(1) block)`);
-  db = db.replace(version, 'export const DB_VERSION = 2;').replace(v1, `$1\n  db.version(2).stores(${JSON.stringify(SCHEMA_V2)});`);
+  // The version list ends at the first line that is just `];`; the schema version is its length.
+  const list = /(\nexport const SCHEMA_VERSIONS: readonly SchemaVersion\[\] = \[\n[\s\S]*?\n)(\];\n)/;
+  if (!list.test(db) || !db.includes('export const DB_VERSION = SCHEMA_VERSIONS.length;')) {
+    throw new Error('src/store/db.ts no longer looks as makeRelease2 expects (a SCHEMA_VERSIONS list closed by a line `];`, DB_VERSION its length)');
+  }
+  db = db.replace(list, `$1  ${JSON.stringify(SCHEMA_V2)},\n$2`);
   await writeFile(dbFile, db);
   await mkdir(join(dir, 'e2e', 'fixtures'), { recursive: true });
   await cp(join(root, 'e2e', 'fixtures', 'hardening.worker.ts'), join(dir, 'e2e', 'fixtures', 'hardening.worker.ts'));

@@ -18,6 +18,13 @@
  *   the bodies before it were applied and resolve, it fails (or, if it did not fail, resolves),
  *   the bodies after it run in their own transactions, and nothing is run twice.
  * - A batch is `strict` when any body asked for strict durability.
+ *
+ * Why the runtime batches settlements again on top of this (runtime/settle-batcher.ts): bodies
+ * here are opaque and run one after another, so each body's reads wait for the body before it
+ * to finish. Settlements are one known shape: the settle batcher builds ONE body from many of
+ * them that issues all their reads in a single wave before any write (one run per batch), which
+ * no generic committer can do. That body then goes through this committer like any other write,
+ * sharing its commit with unrelated writes (memos, progress) that arrive meanwhile.
  */
 import { TABLES } from './db.ts';
 import { isCommittedHalfway, runTransaction, type Durability, type TxBody } from './tx.ts';

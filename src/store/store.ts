@@ -1,14 +1,15 @@
 /**
- * The durable store: one IndexedDB database, opened through Dexie (schema and versions), used
- * through raw transactions (`runTransaction`), read-write ones group-committed (`Committer`).
+ * The durable store: one IndexedDB database, opened by store/open.ts (schema and versions from
+ * db.ts), used through raw transactions (`runTransaction`), read-write ones group-committed
+ * (`Committer`).
  *
  * The IndexedDB factory is injectable: fake-indexeddb in Node, the platform's in a browser.
  */
-import type { Dexie } from 'dexie';
 import { WorkflowError } from '../core/errors.ts';
 import { Committer } from './committer.ts';
-import { DB_VERSION, DEFAULT_DB_NAME, TABLES, defineDatabase, type TableName } from './db.ts';
-import { runTransaction, storageError, type Durability, type TxBody } from './tx.ts';
+import { DEFAULT_DB_NAME, TABLES, type TableName } from './db.ts';
+import { openDatabase } from './open.ts';
+import { runTransaction, type Durability, type TxBody } from './tx.ts';
 
 export interface StoreOptions {
   /** The IndexedDB database name. @default 'stepwise' */
@@ -28,20 +29,23 @@ export interface StoreOptions {
 export class Store {
   readonly name: string;
   readonly keyRange: typeof IDBKeyRange;
-  #dexie: Dexie;
-  #idb: IDBDatabase;
-  #committer: Committer;
+  readonly #durability: Durability;
+  // Set once by `open`, before anything can call a method.
+  #idb!: IDBDatabase;
+  #committer!: Committer;
   #closed = false;
 
-  private constructor(name: string, dexie: Dexie, idb: IDBDatabase, keyRange: typeof IDBKeyRange, durability: Durability) {
+  private constructor(name: string, keyRange: typeof IDBKeyRange, durability: Durability) {
     this.name = name;
-    this.#dexie = dexie;
-    this.#idb = idb;
     this.keyRange = keyRange;
-    this.#committer = new Committer(idb, keyRange, durability);
+    this.#durability = durability;
   }
 
-  /** Opens or creates the database. @throws WorkflowError `StoreClosed`/`StoreError`/`InvalidArgument` */
+  /**
+   * Opens or creates the database, upgrading it to this code's schema version.
+   * @throws WorkflowError `Outdated` (a newer release upgraded the database: reload),
+   *   `InvalidArgument` (bad name), `QuotaExceeded`, `StoreError`
+   */
   static async open(options: StoreOptions = {}): Promise<Store> {
     const name = options.name ?? DEFAULT_DB_NAME;
     if (typeof name !== 'string' || name.length === 0 || name.length > 255) {
@@ -52,30 +56,19 @@ export class Store {
     if (!factory || !keyRange) {
       throw new WorkflowError('StoreError', 'IndexedDB is not available here: pass `indexedDB` and `IDBKeyRange` (e.g. fake-indexeddb in Node)');
     }
-    const dexie = defineDatabase(name, factory, keyRange);
-    try {
-      await dexie.open();
-    } catch (e) {
-      throw storageError(e);
-    }
-    const idb = dexie.backendDB();
-    // Dexie 4 opens a database of a higher version than declared, as it is. Here that means a
-    // newer release upgraded the schema (O-20): this code must not claim or write anything
-    // under a schema it does not know, so it refuses, and the page is told to reload.
-    if (idb.version > DB_VERSION * 10) {
-      dexie.close();
-      throw new WorkflowError('Outdated', `the database is at schema version ${idb.version / 10}, newer than this code's ${DB_VERSION}: reload to get the newer release`, {
-        found: idb.version / 10,
-        supported: DB_VERSION,
-      });
-    }
-    const store = new Store(name, dexie, idb, keyRange, options.durability ?? 'relaxed');
-    // Another connection (a newer release) wants to upgrade the schema: Dexie closes this one so
-    // that the upgrade is not blocked (O-19); whoever owns the store hears of it.
-    dexie.on('versionchange', () => {
-      store.#closed = true;
-      for (const l of store.#onUpgrade) l();
+    // Created first so that the connection's events always find it.
+    const store = new Store(name, keyRange, options.durability ?? 'relaxed');
+    store.#idb = await openDatabase(name, {
+      factory,
+      // A newer release is upgrading the schema: the connection has been closed so that the
+      // upgrade is not blocked, and whoever owns the store must stop (this code is outdated).
+      onVersionChange: () => {
+        store.#closed = true;
+        for (const l of store.#onUpgrade) l();
+      },
+      onClose: () => (store.#closed = true),
     });
+    store.#committer = new Committer(store.#idb, keyRange, store.#durability);
     return store;
   }
 
@@ -99,14 +92,15 @@ export class Store {
     return runTransaction(this.#idb, this.keyRange, tables, 'readonly', 'default', body);
   }
 
+  /** True once closed: by `close()`, for a newer schema version, or by the browser. */
   get isClosed(): boolean {
-    return this.#closed || !this.#dexie.isOpen();
+    return this.#closed;
   }
 
   /** Closes the connection. Transactions already started finish; new calls fail `StoreClosed`. */
   close(): void {
     this.#closed = true;
-    this.#dexie.close();
+    this.#idb.close();
   }
 }
 

@@ -16,7 +16,7 @@
  * awaiting them, and the body saves a microtask per write.
  */
 import { WorkflowError, isWorkflowError } from '../core/errors.ts';
-import type { TableName } from './db.ts';
+import type { IndexName, TableName } from './db.ts';
 
 export type Durability = 'strict' | 'relaxed' | 'default';
 
@@ -27,7 +27,11 @@ function request<T>(r: IDBRequest<T>): Promise<T> {
   });
 }
 
-/** A transaction in progress, with promise-returning requests. */
+/**
+ * A transaction in progress, with promise-returning requests. An index argument is one of the
+ * table's `INDEX` names (db.ts); with the record type given explicitly (`getAll<JobRecord>`)
+ * TypeScript cannot infer the table, so any declared index name is accepted there.
+ */
 export class Tx {
   readonly raw: IDBTransaction;
   readonly keyRange: typeof IDBKeyRange;
@@ -43,7 +47,7 @@ export class Tx {
     this.keyRange = keyRange;
   }
 
-  #source(table: TableName, index?: string): IDBObjectStore | IDBIndex {
+  #source(table: TableName, index?: IndexName): IDBObjectStore | IDBIndex {
     const store = this.raw.objectStore(table);
     return index ? store.index(index) : store;
   }
@@ -53,7 +57,7 @@ export class Tx {
   }
 
   /** Reads through an index: the first record whose index key equals `key`. */
-  getBy<T>(table: TableName, index: string, key: IDBValidKey | IDBKeyRange): Promise<T | undefined> {
+  getBy<T, K extends TableName = TableName>(table: K, index: IndexName<K>, key: IDBValidKey | IDBKeyRange): Promise<T | undefined> {
     return request(this.raw.objectStore(table).index(index).get(key)) as Promise<T | undefined>;
   }
 
@@ -69,20 +73,20 @@ export class Tx {
     this.observer?.(table, key, true);
   }
 
-  count(table: TableName, index?: string, range?: IDBKeyRange | IDBValidKey): Promise<number> {
+  count<K extends TableName>(table: K, index?: IndexName<K>, range?: IDBKeyRange | IDBValidKey): Promise<number> {
     return request(this.#source(table, index).count(range));
   }
 
-  getAll<T>(table: TableName, index: string | undefined, range?: IDBKeyRange | IDBValidKey, limit?: number): Promise<T[]> {
+  getAll<T, K extends TableName = TableName>(table: K, index: IndexName<K> | undefined, range?: IDBKeyRange | IDBValidKey, limit?: number): Promise<T[]> {
     return request(this.#source(table, index).getAll(range, limit)) as Promise<T[]>;
   }
 
-  getAllKeys(table: TableName, index: string | undefined, range?: IDBKeyRange | IDBValidKey, limit?: number): Promise<IDBValidKey[]> {
+  getAllKeys<K extends TableName>(table: K, index: IndexName<K> | undefined, range?: IDBKeyRange | IDBValidKey, limit?: number): Promise<IDBValidKey[]> {
     return request(this.#source(table, index).getAllKeys(range, limit));
   }
 
   /** The first record in `range` of `index` (or of the table), in the given direction. */
-  first<T>(table: TableName, index: string | undefined, range?: IDBKeyRange, direction: IDBCursorDirection = 'next'): Promise<T | undefined> {
+  first<T, K extends TableName = TableName>(table: K, index: IndexName<K> | undefined, range?: IDBKeyRange, direction: IDBCursorDirection = 'next'): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
       const r = this.#source(table, index).openCursor(range, direction);
       r.onsuccess = () => resolve(r.result ? (r.result.value as T) : undefined);
@@ -94,9 +98,9 @@ export class Tx {
    * Visits records in order until `visit` returns false or `limit` records were visited.
    * `visit` runs synchronously inside the cursor callback: it may issue writes, not await.
    */
-  each<T>(
-    table: TableName,
-    index: string | undefined,
+  each<T, K extends TableName = TableName>(
+    table: K,
+    index: IndexName<K> | undefined,
     range: IDBKeyRange | undefined,
     visit: (value: T, primaryKey: IDBValidKey) => boolean | void,
     options: { direction?: IDBCursorDirection; limit?: number } = {},

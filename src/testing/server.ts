@@ -4,8 +4,9 @@
  * Serving the repository root lets a fixture page import `/src/….ts` directly and start module
  * SharedWorkers with `new SharedWorker(new URL('./x.worker.ts', import.meta.url), { type: 'module' })`,
  * with no build step. The server is deliberately inert so a page never reloads under a test:
- * no config file, no HMR socket, no file watcher, and Dexie (the one CommonJS dependency) is
- * pre-bundled at start instead of being discovered on first import (a discovery reloads pages).
+ * no config file, no HMR socket, no file watcher, and no dependency discovery: a CommonJS
+ * dependency a page needs is pre-bundled at start (`optimizeDeps`), because discovering one on
+ * first import reloads pages.
  *
  * The port is fixed on purpose (`strictPort`): IndexedDB is per origin and the origin includes
  * the port, so a relaunched browser only sees its earlier data on the same port. Pick it below
@@ -28,9 +29,9 @@ export interface DevServerOptions {
    */
   headers?: Record<string, string>;
   /**
-   * More packages to pre-bundle at start, beside Dexie: a dependency with a CommonJS module
-   * somewhere in its graph (the AI SDK's `ai` reaches one through its gateway) fails to load
-   * unbundled in a browser. @default none
+   * Packages to pre-bundle at start: a dependency with a CommonJS module somewhere in its graph
+   * (the AI SDK's `ai` reaches one through its gateway) fails to load unbundled in a browser.
+   * @default none
    */
   optimizeDeps?: string[];
 }
@@ -61,7 +62,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       watch: null,
       ...(options.headers ? { headers: options.headers } : {}),
     },
-    optimizeDeps: { noDiscovery: true, include: ['dexie', ...(options.optimizeDeps ?? [])] },
+    optimizeDeps: { noDiscovery: true, include: options.optimizeDeps ?? [] },
   });
   try {
     await server.listen();

@@ -11,6 +11,7 @@ import { Store } from '../../src/store/store.ts';
 import type { Tx } from '../../src/store/tx.ts';
 import { dump } from '../support/dump.ts';
 import { freshStoreOptions } from '../support/idb.ts';
+import { getJob, stats } from '../../src/inspect.ts';
 
 async function freshStore(): Promise<Store> {
   const s = await Store.open(await freshStoreOptions());
@@ -113,8 +114,8 @@ describe('Store.write (group commit)', () => {
     ]);
     expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ name: 'DuplicateJobId' });
-    expect((await q.getJob('dup'))?.payload).toBe('first');
-    expect((await q.stats('work')).pending).toBe(3);
+    expect((await getJob(q, 'dup'))?.payload).toBe('first');
+    expect((await stats(q, 'work')).pending).toBe(3);
   });
 
   it('does not run again the bodies a half-committed batch already applied', async () => {
