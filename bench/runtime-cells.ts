@@ -11,9 +11,12 @@
  * the `subscribed` variant measures that path on purpose.
  *
  * The runner stamps `performance.now()` on entry and just before it returns; a transition is a
- * step's return → the next step of the same run entering its runner.
+ * step's return → the next step of the same run entering its runner. With `functions`, the
+ * chain is a `workflow()` whose `run.step` fns stamp the same way: a transition then also
+ * covers the step's journal write and the replay of the steps before the next one.
  */
 import { Outcome } from '../src/core/outcome.ts';
+import { workflow } from '../src/functions/definition.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
 import type { StepRunner } from '../src/runtime/types.ts';
 import { txCounter } from './instrument.ts';
@@ -21,6 +24,8 @@ import { PAD, deleteDatabase, freshName, sleep } from './loop.ts';
 import { jobRecord } from './raw-cells.ts';
 import type { RuntimeCellCommand, RuntimeCellResult } from './protocol.ts';
 import { sliceMeans, summarize } from './stats.ts';
+import { queueOf, stats as queueStats } from '../src/inspect.ts';
+import { engineOf } from '../src/inspect/queue.ts';
 
 export const WORKFLOW = 'chain';
 export const STEPS_QUEUE = 'workflow-steps';
@@ -57,20 +62,44 @@ export class StepRecorder {
   }
 
   readonly runner: StepRunner = async (step) => {
+    const input = step.payload as unknown as ChainInput;
+    const last = step.stepNumber + 1 >= input.steps;
+    this.#enter(step.runId, step.stepNumber);
+    const out = last ? Outcome.succeed({ steps: step.stepNumber + 1 }) : Outcome.next(step.payload);
+    this.#leave(step.runId, last);
+    return out;
+  };
+
+  /**
+   * The same chain as a durable function: one `run.step` per step, each a no-op stamped like
+   * the runner (its `fn` runs once per step; the steps before it are replayed from the journal).
+   */
+  readonly workflow = workflow(async (run, input: ChainInput) => {
+    for (let i = 0; i < input.steps; i++) {
+      await run.step(`s${i}`, async (step) => {
+        const last = i + 1 >= input.steps;
+        this.#enter(step.runId, step.stepNumber);
+        this.#leave(step.runId, last);
+        return i;
+      });
+    }
+    return { steps: input.steps };
+  });
+
+  #enter(runId: string, stepNumber: number): void {
     const entered = performance.now();
     this.invocations++;
     this.enters.push(entered);
-    const prev = this.#lastReturn.get(step.runId);
-    if (step.stepNumber > 0 && prev !== undefined) this.transitions.push(entered - prev);
-    const input = step.payload as unknown as ChainInput;
-    const last = step.stepNumber + 1 >= input.steps;
-    const out = last ? Outcome.succeed({ steps: step.stepNumber + 1 }) : Outcome.next(step.payload);
+    const prev = this.#lastReturn.get(runId);
+    if (stepNumber > 0 && prev !== undefined) this.transitions.push(entered - prev);
+  }
+
+  #leave(runId: string, last: boolean): void {
     const returned = performance.now();
     this.returns.push(returned);
-    this.#lastReturn.set(step.runId, returned);
+    this.#lastReturn.set(runId, returned);
     if (last && ++this.#finished === this.#expected) this.#resolve();
-    return out;
-  };
+  }
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -101,7 +130,7 @@ const DB_PUTS = 300;
  * @returns puts/s for each
  */
 async function dbPutRates(rt: Runtime, n: number): Promise<{ kv: number; jobs: number }> {
-  const store = rt.queue.store;
+  const store = engineOf(rt).store;
   let t0 = performance.now();
   for (let i = 0; i < n; i++) await store.write(async (t) => t.put('kv', { key: `bench.put.${i}`, value: PAD }));
   const kv = n / ((performance.now() - t0) / 1000);
@@ -131,7 +160,7 @@ async function prefill(rt: Runtime, depth: number, batch: number): Promise<numbe
       runAt: far + (i + j) * 1000,
       headers: { [FOREIGN_HEADER]: '1' },
     }));
-    await rt.queue.enqueueBatch(STEPS_QUEUE, items);
+    await queueOf(rt).enqueueBatch(STEPS_QUEUE, items);
   }
   return performance.now() - t0;
 }
@@ -148,7 +177,7 @@ export async function runtimeCell(cmd: RuntimeCellCommand): Promise<RuntimeCellR
   const first = reuse && sharedDepthDb?.depth !== cmd.depth;
   const name = reuse && !first ? sharedDepthDb!.name : freshName(cmd.depth > 0 ? 'bench-rt-depth' : 'bench-rt');
   const rec = new StepRecorder();
-  const rt = await Runtime.open({ name, workflows: { [WORKFLOW]: rec.runner }, concurrency: cmd.concurrency });
+  const rt = await Runtime.open({ name, workflows: { [WORKFLOW]: cmd.functions === true ? rec.workflow : rec.runner }, concurrency: cmd.concurrency });
   const unsubscribe = cmd.subscribed ? rt.subscribe(() => undefined) : () => undefined;
   const tag = Math.random().toString(36).slice(2, 8);
   try {
@@ -203,7 +232,7 @@ export async function runtimeCell(cmd: RuntimeCellCommand): Promise<RuntimeCellR
       dbJobPutsPerSec: dbPuts.jobs,
     };
     if (cmd.depth > 0) {
-      const stats = await rt.queue.stats(STEPS_QUEUE);
+      const stats = await queueStats(rt, STEPS_QUEUE);
       result.depth = {
         foreign: cmd.depth,
         prefilledThisRep: !Number.isNaN(prefillMs),

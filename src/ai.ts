@@ -18,4 +18,4 @@ export type { DurableModelOptions } from './ai/options.ts';
 export { durableTools } from './ai/tools.ts';
 export { approvalKey, approvalDecision, pendingApprovals, withApprovalResponse, type PendingApproval } from './ai/approvals.ts';
 export { agentWorkflow, type AgentWorkflowOptions, type TurnCall, type TurnResult } from './ai/agent.ts';
-export type { TokenProgress } from './runners/llm/types.ts';
+export type { TokenProgress } from './runners/token-progress.ts';

@@ -46,5 +46,5 @@ export {
   type DeadJobsQuery,
   type RunEvent,
 } from './core/types.ts';
-export { Queue, type QueueOptions } from './queue/queue.ts';
+export { Queue, type QueueEvent, type QueueOptions } from './queue/queue.ts';
 export { Priority } from './queue/types.ts';

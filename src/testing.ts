@@ -7,7 +7,7 @@
  */
 export { launchChromium, type ChromiumSession, type LaunchChromiumOptions } from './testing/browser.ts';
 export { startDevServer, type DevServer, type DevServerOptions } from './testing/server.ts';
-export { CHROMIUM_FLAGS, chromiumPath } from './testing/chromium-path.ts';
+export { CHROMIUM_FLAGS, chromiumPath, findChromium, type ChromiumLookup } from './testing/chromium-path.ts';
 export {
   advanceClock,
   closeAllTabs,

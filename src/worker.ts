@@ -5,7 +5,7 @@
  *   serve({ name: 'app', workflows: { research } });
  */
 export { serve, type ServeOptions, type WorkerHost } from './host/serve.ts';
-export type { RuntimeCore } from './runtime/runtime-core.ts';
+export type { Runtime } from './runtime/runtime.ts';
 export { Outcome, StepError } from './core/outcome.ts';
 export { MockClock } from './core/clock.ts';
 export { webhookHook } from './runtime/webhook.ts';

@@ -3,12 +3,12 @@
  * - the request is aborted when the step's signal aborts (an external cancel), when the
  *   delivery loses its lease, or when the caller's own `abortSignal` aborts;
  * - the lease is extended while nothing can arrive yet (a heartbeat until the answer or the
- *   first stream part), then on every arriving part (`touch`), throttled by the LLM runner's
+ *   first stream part), then on every arriving part (`touch`), throttled by the runners'
  *   `LeaseKeeper`. A stalled stream stops extending, so the watchdog ends a hung delivery.
  */
 import type { Clock } from '../core/clock.ts';
 import type { Step } from '../runtime/types.ts';
-import { LeaseKeeper } from '../runners/llm/lease.ts';
+import { LeaseKeeper } from '../runners/lease-keeper.ts';
 import type { Redactor } from '../runners/llm/redactor.ts';
 import { modelError } from './errors.ts';
 

@@ -1,8 +1,8 @@
 /** Claiming: promote due scheduled jobs, then take the first ready ones, in one transaction. */
-import { randomToken } from '../core/ids.ts';
-import type { JobRecord } from '../store/db.ts';
+import { INDEX, type JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
-import { markWaiting, type QueueContext } from './context.ts';
+import type { QueueContext } from './context.ts';
+import { toClaimed, toWaiting } from './job-state.ts';
 import type { Claim } from './types.ts';
 
 /** Most scheduled jobs promoted by one claim: bounds a claim's cost after a long sleep. */
@@ -13,9 +13,9 @@ export const PROMOTE_LIMIT = 256;
  * so a job is claimable as soon as the clock reaches its `runAt`, with no scheduler tick.
  */
 export async function promoteDue(t: Tx, queue: string, now: number, limit = PROMOTE_LIMIT): Promise<number> {
-  const due = await t.getAll<JobRecord>('jobs', 'due', t.keyRange.bound([queue], [queue, now]), limit);
+  const due = await t.getAll<JobRecord>('jobs', INDEX.jobs.due, t.keyRange.bound([queue], [queue, now]), limit);
   for (const job of due) {
-    markWaiting(job, job.runAt, now);
+    toWaiting(job, job.runAt, now);
     t.put('jobs', job);
   }
   return due.length;
@@ -28,23 +28,15 @@ export async function claimJobs(t: Tx, ctx: QueueContext, queue: string, max: nu
   // Both reads are issued at once (IndexedDB answers them in order, with no JS round trip
   // between them); only when something was promoted is `ready` read again to see it.
   const readyRange = t.keyRange.bound([queue], [queue, []]);
-  const [promoted, first] = await Promise.all([promoteDue(t, queue, now), t.getAll<JobRecord>('jobs', 'ready', readyRange, max)]);
-  const jobs = promoted > 0 ? await t.getAll<JobRecord>('jobs', 'ready', readyRange, max) : first;
+  const [promoted, first] = await Promise.all([promoteDue(t, queue, now), t.getAll<JobRecord>('jobs', INDEX.jobs.ready, readyRange, max)]);
+  const jobs = promoted > 0 ? await t.getAll<JobRecord>('jobs', INDEX.jobs.ready, readyRange, max) : first;
   const lease = leaseMs ?? ctx.config(queue).leaseMs;
   return jobs.map((job) => takeClaim(t, job, now, owner, lease));
 }
 
 /** Marks a pending job claimed by `owner` (writing it) and returns the claim. */
 export function takeClaim(t: Tx, job: JobRecord, now: number, owner: string, leaseMs: number): Claim {
-  const token = randomToken();
-  delete job.ready;
-  delete job.dedup; // a claim releases the dedup key (N-12)
-  job.state = 'claimed';
-  job.attempts += 1;
-  job.claimedAt = now;
-  job.owner = owner;
-  job.claimToken = token;
-  job.leaseUntil = now + leaseMs;
+  const token = toClaimed(job, now, owner, leaseMs);
   t.put('jobs', job);
   return { job: { ...job }, token, owner };
 }
@@ -56,6 +48,6 @@ export function readyOrder(a: JobRecord, b: JobRecord): number {
 
 /** The earliest due time of a scheduled job in `queue`, if any: when to look again. */
 export async function nextDueAt(t: Tx, queue: string): Promise<number | undefined> {
-  const job = await t.first<JobRecord>('jobs', 'due', t.keyRange.bound([queue], [queue, []]));
+  const job = await t.first<JobRecord>('jobs', INDEX.jobs.due, t.keyRange.bound([queue], [queue, []]));
   return job?.runAt;
 }

@@ -1,16 +1,15 @@
 /**
  * What every queue operation needs besides its transaction: time, ids, per-queue settings.
  * Operations are plain functions of `(t, ctx, …)` so that they can be group-committed
- * (store/committer.ts) and re-run after an abort.
+ * (store/committer.ts) and re-run after an abort. Recovery adds the hooks of the layer above
+ * (`RecoveryContext`, recovery.ts); every job state change is in job-state.ts.
  */
 import type { Clock } from '../core/clock.ts';
 import { checkMs } from '../core/check.ts';
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import type { UlidGenerator } from '../core/ids.ts';
 import { DEFAULT_RETRY, definedOnly, retryPolicy } from '../core/retry.ts';
-import type { JobAttemptOutcome, JobAttemptRecord, JobRecord } from '../store/db.ts';
-import type { Tx } from '../store/tx.ts';
-import type { AutoDeadLetterHook, AutoRequeueHook, QueueConfig, QueueConfigInput } from './types.ts';
+import type { QueueConfig, QueueConfigInput } from './types.ts';
 
 export interface QueueContext {
   readonly clock: Clock;
@@ -18,8 +17,6 @@ export interface QueueContext {
   config(queue: string): QueueConfig;
   /** Queues known to have a `queues` record: saves a read per enqueue. */
   readonly knownQueues: Set<string>;
-  readonly onAutoDeadLetter: AutoDeadLetterHook | undefined;
-  readonly onAutoRequeue: AutoRequeueHook | undefined;
 }
 
 export const DEFAULT_QUEUE_CONFIG: Readonly<QueueConfig> = Object.freeze({
@@ -46,51 +43,5 @@ export function checkQueueName(queue: unknown): asserts queue is string {
     throw new WorkflowError('InvalidQueueName', 'a queue name must be a string of 1 to 255 characters', {
       length: typeof queue === 'string' ? queue.length : null,
     });
-  }
-}
-
-/** Appends one line to a job's attempt history (the job record is written by the caller). */
-export function recordAttempt(t: Tx, job: JobRecord, outcome: JobAttemptOutcome, error: string | null, at: number, attempt = job.attempts): void {
-  const entry: JobAttemptRecord = { jobId: job.id, n: job.historyCount, attempt, outcome, error, claimedAt: outcome === 'requeued' ? null : job.claimedAt, at };
-  t.put('attempts', entry);
-  job.historyCount++;
-}
-
-/** Deletes a job and its history. */
-export function deleteJob(t: Tx, job: JobRecord): void {
-  t.delete('jobs', job.id);
-  if (job.historyCount > 0) t.delete('attempts', t.keyRange.bound([job.id], [job.id, []]));
-}
-
-/** Clears the claim fields and index keys of a job leaving the claimed state. */
-export function releaseClaim(job: JobRecord): void {
-  job.owner = null;
-  job.claimToken = null;
-  delete job.leaseUntil;
-}
-
-/** Moves a job to `dead`, stamping retention. Attempts are not incremented. */
-export function markDead(ctx: QueueContext, job: JobRecord, reason: string, now: number): void {
-  releaseClaim(job);
-  delete job.ready;
-  delete job.due;
-  delete job.dedup;
-  job.state = 'dead';
-  job.lastError = reason;
-  job.failedAt = now;
-  job.purgeAt = now + ctx.config(job.queue).deadRetentionMs;
-}
-
-/** Moves a job to pending (due now or earlier) or scheduled (due later). */
-export function markWaiting(job: JobRecord, runAt: number, now: number): void {
-  delete job.ready;
-  delete job.due;
-  job.runAt = runAt;
-  if (runAt > now) {
-    job.state = 'scheduled';
-    job.due = [job.queue, runAt];
-  } else {
-    job.state = 'pending';
-    job.ready = [job.queue, job.priority, runAt];
   }
 }

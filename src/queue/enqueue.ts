@@ -1,9 +1,10 @@
 /** Enqueueing: the insert every other path (batch, follow-ups of a settlement) goes through. */
 import { WorkflowError } from '../core/errors.ts';
 import type { Json } from '../core/json.ts';
-import type { JobRecord, QueueRecord } from '../store/db.ts';
+import { INDEX, type JobRecord, type QueueRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
-import { markWaiting, type QueueContext } from './context.ts';
+import type { QueueContext } from './context.ts';
+import { enterQueue } from './job-state.ts';
 import { Priority, type EnqueueOptions, type EnqueueOutcome } from './types.ts';
 
 /**
@@ -12,7 +13,7 @@ import { Priority, type EnqueueOptions, type EnqueueOutcome } from './types.ts';
  */
 export async function insertJob(t: Tx, ctx: QueueContext, queue: string, payload: Json, o: EnqueueOptions = {}): Promise<EnqueueOutcome> {
   if (o.dedupKey !== undefined) {
-    const waiting = await t.getBy<JobRecord>('jobs', 'dedup', [queue, o.dedupKey]);
+    const waiting = await t.getBy<JobRecord>('jobs', INDEX.jobs.dedup, [queue, o.dedupKey]);
     if (waiting) return { kind: 'alreadyEnqueued', id: waiting.id };
   }
   let id: string;
@@ -46,11 +47,8 @@ export async function insertJob(t: Tx, ctx: QueueContext, queue: string, payload
     historyCount: 0,
   };
   if (o.runId !== undefined) job.runId = o.runId;
-  if (o.dedupKey !== undefined) {
-    job.dedupKey = o.dedupKey;
-    job.dedup = [queue, o.dedupKey];
-  }
-  markWaiting(job, o.runAt ?? now + (o.delayMs ?? 0), now);
+  if (o.dedupKey !== undefined) job.dedupKey = o.dedupKey;
+  enterQueue(job, o.runAt ?? now + (o.delayMs ?? 0), now);
   t.put('jobs', job);
   if (o.kvPut) for (const [key, value] of Object.entries(o.kvPut)) t.put('kv', { key, value });
   if (!ctx.knownQueues.has(queue)) {

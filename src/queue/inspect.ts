@@ -1,12 +1,13 @@
 /** Read-side inspection (stats, jobs, dead letters, history) and the dead-letter requeue. */
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
-import type { JobAttemptRecord, JobRecord, JobState, QueueRecord } from '../store/db.ts';
+import { INDEX, type JobAttemptRecord, type JobRecord, type JobState, type QueueRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
-import { markWaiting, recordAttempt, type QueueContext } from './context.ts';
+import type { QueueContext } from './context.ts';
+import { recordAttempt, revive } from './job-state.ts';
 import type { QueueStats } from './types.ts';
 
 export async function stats(t: Tx, queue: string): Promise<QueueStats> {
-  const count = (state: JobState) => t.count('jobs', '[queue+state]', [queue, state]);
+  const count = (state: JobState) => t.count('jobs', INDEX.jobs.queueState, [queue, state]);
   const [pending, scheduled, claimed, dead, counter] = await Promise.all([
     count('pending'),
     count('scheduled'),
@@ -46,7 +47,7 @@ function deadIds(t: Tx, queue: string, after: string | undefined, limit: number)
   const key = [queue, 'dead'];
   return new Promise((resolve, reject) => {
     const ids: string[] = [];
-    const r = t.raw.objectStore('jobs').index('[queue+state]').openKeyCursor(t.keyRange.only(key));
+    const r = t.raw.objectStore('jobs').index(INDEX.jobs.queueState).openKeyCursor(t.keyRange.only(key));
     let jumped = false;
     r.onsuccess = () => {
       const cursor = r.result;
@@ -82,12 +83,7 @@ export async function requeueDead(t: Tx, ctx: QueueContext, jobId: string, check
   if (check) await check(t, job);
   const now = ctx.clock.now();
   recordAttempt(t, job, 'requeued', null, now, 0);
-  delete job.purgeAt;
-  job.attempts = 0;
-  job.lastError = null;
-  job.failedAt = null;
-  job.claimedAt = null;
-  markWaiting(job, now, now);
+  revive(job, now);
   t.put('jobs', job);
   return job.queue;
 }

@@ -12,10 +12,11 @@
  * belong in front): the plan is then stale and the claim reads the index again (`claimJobs`).
  * Transactions are serialised, so nothing outside this one changes the queue meanwhile.
  */
-import type { JobRecord } from '../store/db.ts';
+import { INDEX, type JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import { PROMOTE_LIMIT, readyOrder, takeClaim } from './claim.ts';
-import { markWaiting, type QueueContext } from './context.ts';
+import type { QueueContext } from './context.ts';
+import { toWaiting } from './job-state.ts';
 import type { Claim } from './types.ts';
 
 export class ClaimPlan {
@@ -31,8 +32,8 @@ export class ClaimPlan {
     this.queue = queue;
     this.max = max;
     this.#now = now;
-    this.ready = t.getAll<JobRecord>('jobs', 'ready', t.keyRange.bound([queue], [queue, []]), max);
-    this.#due = t.getAll<JobRecord>('jobs', 'due', t.keyRange.bound([queue], [queue, now]), PROMOTE_LIMIT);
+    this.ready = t.getAll<JobRecord>('jobs', INDEX.jobs.ready, t.keyRange.bound([queue], [queue, []]), max);
+    this.#due = t.getAll<JobRecord>('jobs', INDEX.jobs.due, t.keyRange.bound([queue], [queue, now]), PROMOTE_LIMIT);
     // Awaited by `claim`; a plan left unused must not report an unhandled rejection.
     this.ready.catch(() => undefined);
     this.#due.catch(() => undefined);
@@ -48,7 +49,7 @@ export class ClaimPlan {
     // Promote as claimJobs does, with the time of the reads; a job written since keeps its new state.
     for (const job of due) {
       if (written.has(job.id)) continue;
-      markWaiting(job, job.runAt, this.#now);
+      toWaiting(job, job.runAt, this.#now);
       t.put('jobs', job); // now in `written`, as pending
     }
     const candidates = [...ready];

@@ -1,39 +1,84 @@
 /**
- * `Queue`: durable jobs on the store, the whole public API: `QueueCore` (transactions for a layer
- * above, recovery, retention, dead letters, KV reads) plus standalone enqueue, claim and
- * settlement, leases, cancellation, job inspection and KV writes. Like the core, every method
- * validates its input first (a named error, nothing written), then runs one transaction.
+ * `Queue`: durable jobs on the store, standalone (without a runtime): enqueue, claim and
+ * settlement, leases, cancellation, recovery, retention, dead letters and the app KV. Every
+ * method validates its input first (a named error, nothing written), then runs one transaction.
+ *
+ * The state and the primitives underneath are the queue engine (engine.ts), which a runtime
+ * holds directly; inspection (stats, jobs, attempt histories) is a set of functions in
+ * `stepwise/inspect`, so that neither weighs on a worker that does not use it.
  */
 import { checkFunction, checkInt, checkMs, checkOptions, checkString } from '../core/check.ts';
+import type { Clock } from '../core/clock.ts';
 import { invalidArgument } from '../core/errors.ts';
 import { checkJson, type Json } from '../core/json.ts';
-import type { JobAttemptRecord, JobRecord } from '../store/db.ts';
+import type { JobRecord } from '../store/db.ts';
 import { Store, type StoreOptions } from '../store/store.ts';
 import { checkQueueName } from './context.ts';
-import { history, stats } from './inspect.ts';
-import { kvCompareDelete, kvComparePut, kvReads } from './kv.ts';
-import { QueueCore, type QueueOptions } from './queue-core.ts';
+import { openEngine, type QueueEngine, type QueueEvent, type QueueOptions } from './engine.ts';
+import { kvApi, type QueueKv } from './queue-kv.ts';
+import type { RecoveryOutcome } from './recovery.ts';
 import * as settle from './settle.ts';
-import type { CancelOutcome, Claim, ClaimOptions, EnqueueOptions, EnqueueOutcome, FollowUp, NackOutcome, QueueStats, SettleEffects, WakeOutcome } from './types.ts';
+import type { CancelOutcome, Claim, ClaimOptions, EnqueueOptions, EnqueueOutcome, FollowUp, NackOutcome, QueueConfig, SettleEffects, WakeOutcome } from './types.ts';
 import { checkClaim, checkEnqueue, checkKvKey, checkKvWrites } from './validate.ts';
 
-export type { QueueEvent, QueueOptions } from './queue-core.ts';
+export type { QueueEvent, QueueOptions } from './engine.ts';
 
-export class Queue extends QueueCore {
-  /** Opens a store and a queue on it. */
+let engineOfQueue: (queue: Queue) => QueueEngine;
+let queueOnEngine: (engine: QueueEngine) => Queue;
+
+export class Queue {
+  readonly #e: QueueEngine;
+  /** The app KV: reads, writes and compare-and-set, each one transaction. */
+  readonly kv: QueueKv;
+
+  private constructor(engine: QueueEngine) {
+    this.#e = engine;
+    this.kv = kvApi(engine);
+  }
+
+  static {
+    // Stepwise's own modules reach the engine through these (see the functions below the class);
+    // callers outside Stepwise cannot.
+    engineOfQueue = (q) => q.#e;
+    queueOnEngine = (e) => new Queue(e);
+  }
+
+  /** Opens a store and a queue on it. @throws `InvalidArgument`, `InvalidQueueName` for bad settings (nothing left open) */
   static async open(options: StoreOptions & QueueOptions = {}): Promise<Queue> {
     const store = await Store.open(options);
     try {
-      return new Queue(store, options);
+      const { clock, owner, defaults, queues } = options;
+      return new Queue(openEngine(store, { clock, owner, defaults, queues }));
     } catch (e) {
       store.close(); // bad configuration: leave no connection open
       throw e;
     }
   }
 
-  /** Validates what `transact` bodies will enqueue. @throws as `Queue.enqueue` */
-  checkEnqueue(queue: string, payload: Json, options?: EnqueueOptions): void {
-    checkEnqueue(queue, payload, options, this.config(queue));
+  /** The clock every timestamp of this queue comes from. */
+  get clock(): Clock {
+    return this.#e.clock;
+  }
+
+  /** Recorded on every claim this instance makes. */
+  get owner(): string {
+    return this.#e.owner;
+  }
+
+  /** The settings of `queue` (its own, or the defaults). */
+  config(queue: string): QueueConfig {
+    return this.#e.config(queue);
+  }
+
+  /** Events of this process, after their commit. @returns unsubscribe */
+  on(listener: (e: QueueEvent) => void): () => void {
+    checkFunction(listener, 'listener');
+    return this.#e.on(listener);
+  }
+
+  /** When the next scheduled job of `queue` becomes due; undefined when none is scheduled. */
+  nextDueAt(queue: string): Promise<number | undefined> {
+    return this.#e.nextDueAt(queue);
   }
 
   // ---- enqueue -------------------------------------------------------------------------
@@ -50,9 +95,9 @@ export class Queue extends QueueCore {
     if (!Array.isArray(items)) throw invalidArgument('items', 'must be an array', items);
     checkQueueName(queue);
     items.forEach((item, i) => checkOptions(item, `items[${i}]`));
-    for (const { payload, ...o } of items) checkEnqueue(queue, payload, o, this.config(queue));
+    for (const { payload, ...o } of items) checkEnqueue(queue, payload, o, this.#e.config(queue));
     if (items.length === 0) return [];
-    return this.transact(async (ops) => {
+    return this.#e.transact(async (ops) => {
       const out: EnqueueOutcome[] = [];
       for (const { payload, ...o } of items) out.push(await ops.insert(queue, payload, o));
       return out;
@@ -73,7 +118,7 @@ export class Queue extends QueueCore {
     checkInt(max, 'max', 0);
     if (options.leaseMs !== undefined) checkMs(options.leaseMs, 'leaseMs');
     if (max === 0) return [];
-    return this.transact((ops) => ops.claim(queue, max, options.leaseMs));
+    return this.#e.transact((ops) => ops.claim(queue, max, options.leaseMs));
   }
 
   /**
@@ -87,10 +132,11 @@ export class Queue extends QueueCore {
     // A NaN deadline would never be reached: the loop would spin on empty claims forever.
     checkMs(timeoutMs, 'timeoutMs');
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalidArgument('signal', 'must be an AbortSignal', options.signal);
-    const deadline = this.clock.now() + timeoutMs;
+    const { clock } = this.#e;
+    const deadline = clock.now() + timeoutMs;
     for (;;) {
       const wake = new AbortController();
-      const off = this.on((e) => {
+      const off = this.#e.on((e) => {
         if (e.type === 'enqueued' && (e.queue === queue || e.queue === '*')) wake.abort();
       });
       const onOuterAbort = () => wake.abort();
@@ -99,12 +145,12 @@ export class Queue extends QueueCore {
         const c = await this.claim(queue, options);
         if (c) return c;
         if (options.signal?.aborted) return undefined;
-        const now = this.clock.now();
+        const now = clock.now();
         if (now >= deadline) return undefined;
         if (wake.signal.aborted) continue;
-        const due = await this.nextDueAt(queue);
+        const due = await this.#e.nextDueAt(queue);
         const until = Math.min(deadline, due ?? Infinity);
-        await this.clock.sleep(Math.max(0, until - now), wake.signal).catch(() => undefined);
+        await clock.sleep(Math.max(0, until - now), wake.signal).catch(() => undefined);
       } finally {
         off();
         options.signal?.removeEventListener('abort', onOuterAbort);
@@ -118,9 +164,9 @@ export class Queue extends QueueCore {
   async ack(claim: Claim, effects?: SettleEffects, options: { strict?: boolean } = {}): Promise<EnqueueOutcome[]> {
     checkClaim(claim);
     checkOptions(options, 'ack options');
-    this.checkEffects(effects);
-    const out = await this.store.write((t) => settle.ack(t, this.ctx, claim, effects), options);
-    this.#afterSettle(claim, effects);
+    checkEffects(this.#e, effects);
+    const out = await this.#e.store.write((t) => settle.ack(t, this.#e.ctx, claim, effects), options);
+    afterSettle(this.#e, claim, effects);
     return out;
   }
 
@@ -133,9 +179,9 @@ export class Queue extends QueueCore {
     checkString(error, 'error');
     checkOptions(options, 'nack options');
     if (options.retryAfterMs !== undefined) checkMs(options.retryAfterMs, 'retryAfterMs');
-    this.checkEffects(options.effects);
-    const out = await this.store.write((t) => settle.nack(t, this.ctx, claim, error, options.retryAfterMs, options.effects), options);
-    this.#afterSettle(claim, out.kind === 'deadLettered' ? options.effects : undefined);
+    checkEffects(this.#e, options.effects);
+    const out = await this.#e.store.write((t) => settle.nack(t, this.#e.ctx, claim, error, options.retryAfterMs, options.effects), options);
+    afterSettle(this.#e, claim, out.kind === 'deadLettered' ? options.effects : undefined);
     return out;
   }
 
@@ -144,9 +190,9 @@ export class Queue extends QueueCore {
     checkClaim(claim);
     checkString(reason, 'reason');
     checkOptions(options, 'deadLetter options');
-    this.checkEffects(effects);
-    const out = await this.store.write((t) => settle.deadLetter(t, this.ctx, claim, reason, effects), options);
-    this.#afterSettle(claim, effects);
+    checkEffects(this.#e, effects);
+    const out = await this.#e.store.write((t) => settle.deadLetter(t, this.#e.ctx, claim, reason, effects), options);
+    afterSettle(this.#e, claim, effects);
     return out;
   }
 
@@ -155,9 +201,9 @@ export class Queue extends QueueCore {
   /** Removes a waiting job (with `effects`), or records a cancel request on a claimed one. */
   async cancel(jobId: string, effects?: SettleEffects): Promise<CancelOutcome> {
     checkString(jobId, 'jobId');
-    this.checkEffects(effects);
-    const out = await this.transact((ops) => ops.cancel(jobId, effects), { strict: true });
-    if (out.kind === 'requested') this.announceCancel(jobId);
+    checkEffects(this.#e, effects);
+    const out = await this.#e.transact((ops) => ops.cancel(jobId, effects), { strict: true });
+    if (out.kind === 'requested') this.#e.announceCancel(jobId);
     return out;
   }
 
@@ -168,106 +214,86 @@ export class Queue extends QueueCore {
   async wakeScheduled(jobId: string, payload?: Json): Promise<WakeOutcome> {
     checkString(jobId, 'jobId');
     if (payload !== undefined) checkJson(payload, 'wake payload');
-    return this.transact((ops) => ops.wake(jobId, payload));
+    return this.#e.transact((ops) => ops.wake(jobId, payload));
   }
 
   /** Extends the lease to at least `ms` from now plus a settle margin; never shortens it. @throws `ClaimLost` */
   async ensureLease(claim: Claim, ms: number): Promise<number> {
     checkClaim(claim);
     checkMs(ms, 'ms');
-    return this.transact((ops) => ops.ensureLease(claim, ms));
+    return this.#e.transact((ops) => ops.ensureLease(claim, ms));
   }
 
-  /** Sets the lease to `ms` from now (it may shorten it). @throws `ClaimLost` */
-  async renewLease(claim: Claim, ms: number): Promise<number> {
-    checkClaim(claim);
-    checkMs(ms, 'ms');
-    return this.transact(async (ops) => {
-      const job = await settle.fence(ops.t, claim);
-      job.leaseUntil = ops.now() + ms;
-      ops.t.put('jobs', job);
-      return job.leaseUntil;
-    });
-  }
-
+  /** When the claim on `jobId` expires (queue clock, ms); undefined unless the job is claimed. */
   async leaseExpiry(jobId: string): Promise<number | undefined> {
-    return (await this.getJob(jobId))?.leaseUntil;
-  }
-
-  // ---- inspection ----------------------------------------------------------------------
-
-  async stats(queue: string): Promise<QueueStats> {
-    checkQueueName(queue);
-    return this.store.read((t) => stats(t, queue), ['jobs', 'queues']);
-  }
-
-  async getJob(jobId: string): Promise<JobRecord | undefined> {
     checkString(jobId, 'jobId');
-    return this.store.read((t) => t.get<JobRecord>('jobs', jobId), ['jobs']);
+    return (await this.#e.store.read((t) => t.get<JobRecord>('jobs', jobId), ['jobs']))?.leaseUntil;
   }
 
-  async history(jobId: string): Promise<JobAttemptRecord[]> {
-    checkString(jobId, 'jobId');
-    return this.store.read((t) => history(t, jobId), ['attempts']);
+  // ---- recovery, retention, dead letters -----------------------------------------------
+
+  /** Returns expired claims to pending (or dead at their attempt limit). */
+  reap(): Promise<RecoveryOutcome> {
+    return this.#e.reap();
   }
 
-  async listQueues(): Promise<string[]> {
-    return (await this.store.read((t) => t.getAllKeys('queues', undefined), ['queues'])) as string[];
+  /** Recovers the claims of owners `isAlive` says are gone (it may be asynchronous, e.g. a Web Locks query). */
+  recoverClaims(isAlive: (owner: string | null) => boolean | Promise<boolean>, options?: { queue?: string }): Promise<RecoveryOutcome> {
+    return this.#e.recoverClaims(isAlive, options);
   }
 
-  // ---- KV ------------------------------------------------------------------------------
+  /** Deletes done and dead jobs past their retention. @returns how many */
+  sweep(): Promise<number> {
+    return this.#e.sweep();
+  }
 
-  /** The app KV: `QueueCore`'s reads, plus writes and compare-and-set. */
-  override readonly kv = {
-    ...kvReads(this.store),
-    put: async (key: string, value: Json): Promise<void> => {
-      checkKvKey(key); // before `{ [key]: value }` turns a number or an object into a string
-      checkKvWrites({ [key]: value }, this.defaults.maxPayloadBytes);
-      await this.store.write(async (t) => t.put('kv', { key, value }));
-    },
-    delete: async (key: string): Promise<void> => {
-      checkKvKey(key);
-      await this.store.write(async (t) => t.delete('kv', key));
-    },
-    compareDelete: async (key: string, expected: Json): Promise<boolean> => {
-      checkKvKey(key);
-      checkJson(expected, 'expected value');
-      return this.store.write((t) => kvCompareDelete(t, key, expected));
-    },
-    comparePut: async (key: string, expected: Json | undefined, value: Json): Promise<boolean> => {
-      checkKvKey(key);
-      checkKvWrites({ [key]: value }, this.defaults.maxPayloadBytes);
-      if (expected !== undefined) checkJson(expected, 'expected value');
-      return this.store.write((t) => kvComparePut(t, key, expected, value));
-    },
-  };
+  /**
+   * Dead jobs of `queue` in id order: `limit` (default 100, at most 1000) after the id `after`.
+   * @throws `InvalidArgument` (a limit out of range: page with `after` instead)
+   */
+  deadJobs(queue: string, options?: { after?: string; limit?: number }): Promise<JobRecord[]> {
+    return this.#e.deadJobs(queue, options);
+  }
+
+  /** Puts a dead job back to pending with a fresh attempt budget. @throws `JobNotFound`, `InvalidState` */
+  requeueDead(jobId: string): Promise<void> {
+    return this.#e.requeueDead(jobId);
+  }
 
   close(): void {
-    this.store.close();
+    this.#e.store.close();
   }
+}
 
-  /** Validates effects before the transaction, so a bad follow-up never aborts a batch. */
-  checkEffects(effects: SettleEffects | undefined): void {
-    if (effects === undefined) return;
-    checkOptions(effects, 'effects');
-    if (effects.enqueue !== undefined && !Array.isArray(effects.enqueue)) throw invalidArgument('effects.enqueue', 'must be an array', effects.enqueue);
-    (effects.enqueue ?? []).forEach((f, i) => checkOptions(f, `effects.enqueue[${i}]`));
-    for (const f of (effects.enqueue ?? []) as FollowUp[]) {
-      const { queue, payload, ...o } = f;
-      checkEnqueue(queue, payload, o, this.config(queue));
-    }
-    if (effects.kvPut !== undefined) checkKvWrites(effects.kvPut, this.defaults.maxPayloadBytes);
-    if (effects.kvDelete !== undefined) {
-      if (!Array.isArray(effects.kvDelete)) throw invalidArgument('effects.kvDelete', 'must be an array of keys', effects.kvDelete);
-      effects.kvDelete.forEach(checkKvKey);
-    }
-    if (effects.apply !== undefined) checkFunction(effects.apply, 'effects.apply');
+/** The engine under a `Queue`: for Stepwise's own modules (inspection), never re-exported. */
+export function queueEngine(queue: Queue): QueueEngine {
+  return engineOfQueue(queue);
+}
+
+/** A `Queue` over an engine already open (a runtime's): the same store, owner, events and hooks. */
+export function queueOver(engine: QueueEngine): Queue {
+  return queueOnEngine(engine);
+}
+
+/** Validates effects before the transaction, so a bad follow-up never aborts a batch. */
+function checkEffects(engine: QueueEngine, effects: SettleEffects | undefined): void {
+  if (effects === undefined) return;
+  checkOptions(effects, 'effects');
+  if (effects.enqueue !== undefined && !Array.isArray(effects.enqueue)) throw invalidArgument('effects.enqueue', 'must be an array', effects.enqueue);
+  (effects.enqueue ?? []).forEach((f, i) => checkOptions(f, `effects.enqueue[${i}]`));
+  for (const f of (effects.enqueue ?? []) as FollowUp[]) {
+    const { queue, payload, ...o } = f;
+    checkEnqueue(queue, payload, o, engine.config(queue));
   }
-
-  // ---- internals -----------------------------------------------------------------------
-
-  #afterSettle(claim: Claim, effects: SettleEffects | undefined): void {
-    this.events.emit({ type: 'settled', jobId: claim.job.id });
-    this.announceQueues(effects?.enqueue?.map((f) => f.queue) ?? []);
+  if (effects.kvPut !== undefined) checkKvWrites(effects.kvPut, engine.defaults.maxPayloadBytes);
+  if (effects.kvDelete !== undefined) {
+    if (!Array.isArray(effects.kvDelete)) throw invalidArgument('effects.kvDelete', 'must be an array of keys', effects.kvDelete);
+    effects.kvDelete.forEach(checkKvKey);
   }
+  if (effects.apply !== undefined) checkFunction(effects.apply, 'effects.apply');
+}
+
+function afterSettle(engine: QueueEngine, claim: Claim, effects: SettleEffects | undefined): void {
+  engine.emit({ type: 'settled', jobId: claim.job.id });
+  engine.announce(...(effects?.enqueue?.map((f) => f.queue) ?? []));
 }

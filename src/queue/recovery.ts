@@ -12,12 +12,29 @@
  * end a run in a relaxed transaction (`requireStrict`), and `writeRecovery` then runs the whole
  * recovery again, strictly, so the rare dead-letter costs one aborted transaction.
  */
-import type { JobRecord } from '../store/db.ts';
+import { INDEX, type JobRecord } from '../store/db.ts';
 import type { Store } from '../store/store.ts';
 import type { Tx, TxBody } from '../store/tx.ts';
-import { deleteJob, markDead, markWaiting, recordAttempt, releaseClaim, type QueueContext } from './context.ts';
+import type { QueueContext } from './context.ts';
+import { deleteJob, recordAttempt, toDead, toWaiting } from './job-state.ts';
 import { QueueOps } from './ops.ts';
 import type { AutoDeadLetterReason } from './types.ts';
+
+/**
+ * Called inside the transaction that dead-lettered `job` on the queue's own initiative, so the
+ * layer above can end what the job belonged to in the same commit: a run never stays active
+ * on a job the queue gave up on.
+ */
+export type AutoDeadLetterHook = (ops: QueueOps, job: Readonly<JobRecord>, reason: AutoDeadLetterReason) => Promise<void> | void;
+
+/** Called inside the transaction that returned a recovered claim to pending (for attempt histories). */
+export type AutoRequeueHook = (ops: QueueOps, job: Readonly<JobRecord>, reason: AutoDeadLetterReason) => Promise<void> | void;
+
+/** The queue's context with the hooks of the layer above, which only recovery calls. */
+export interface RecoveryContext extends QueueContext {
+  readonly onAutoDeadLetter: AutoDeadLetterHook | undefined;
+  readonly onAutoRequeue: AutoRequeueHook | undefined;
+}
 
 export interface RecoveryOutcome {
   requeued: string[];
@@ -27,10 +44,10 @@ export interface RecoveryOutcome {
 }
 
 /** Recovers every claim whose lease has expired (`leaseUntil <= now`), except those whose token is in `held`. */
-export async function reapExpired(t: Tx, ctx: QueueContext, limit = 512, held: ReadonlySet<string> = new Set()): Promise<RecoveryOutcome> {
+export async function reapExpired(t: Tx, ctx: RecoveryContext, limit = 512, held: ReadonlySet<string> = new Set()): Promise<RecoveryOutcome> {
   const now = ctx.clock.now();
   // Read past the held claims, so that they never crowd the others out of one reap.
-  const expired = await t.getAll<JobRecord>('jobs', 'leaseUntil', t.keyRange.upperBound(now), limit + held.size);
+  const expired = await t.getAll<JobRecord>('jobs', INDEX.jobs.leaseUntil, t.keyRange.upperBound(now), limit + held.size);
   return recover(t, ctx, expired.filter((j) => j.claimToken === null || !held.has(j.claimToken)).slice(0, limit), 'lease expired', now);
 }
 
@@ -38,8 +55,8 @@ export async function reapExpired(t: Tx, ctx: QueueContext, limit = 512, held: R
  * Recovers every claim whose owner `isDead` says is gone, whatever its lease says; only on
  * `queue` when given (another runtime's queue is not ours to recover).
  */
-export async function recoverOwners(t: Tx, ctx: QueueContext, isDead: (owner: string | null) => boolean, queue?: string): Promise<RecoveryOutcome> {
-  const claimed = await t.getAll<JobRecord>('jobs', 'leaseUntil');
+export async function recoverOwners(t: Tx, ctx: RecoveryContext, isDead: (owner: string | null) => boolean, queue?: string): Promise<RecoveryOutcome> {
+  const claimed = await t.getAll<JobRecord>('jobs', INDEX.jobs.leaseUntil);
   return recover(
     t,
     ctx,
@@ -51,11 +68,11 @@ export async function recoverOwners(t: Tx, ctx: QueueContext, isDead: (owner: st
 
 /** The owners of all current claims (for a liveness check made outside any transaction). */
 export async function claimOwners(t: Tx): Promise<Set<string | null>> {
-  const claimed = await t.getAll<JobRecord>('jobs', 'leaseUntil');
+  const claimed = await t.getAll<JobRecord>('jobs', INDEX.jobs.leaseUntil);
   return new Set(claimed.map((j) => j.owner));
 }
 
-async function recover(t: Tx, ctx: QueueContext, jobs: JobRecord[], reason: AutoDeadLetterReason, now: number): Promise<RecoveryOutcome> {
+async function recover(t: Tx, ctx: RecoveryContext, jobs: JobRecord[], reason: AutoDeadLetterReason, now: number): Promise<RecoveryOutcome> {
   const out: RecoveryOutcome = { requeued: [], deadLettered: [], skipped: 0 };
   for (const job of jobs) {
     if (!isClaimedJob(job)) {
@@ -64,14 +81,13 @@ async function recover(t: Tx, ctx: QueueContext, jobs: JobRecord[], reason: Auto
     }
     if (job.attempts >= job.maxAttempts) {
       recordAttempt(t, job, 'deadLettered', reason, now);
-      markDead(ctx, job, reason, now);
+      toDead(job, reason, now, ctx.config(job.queue).deadRetentionMs);
       t.put('jobs', job);
       if (ctx.onAutoDeadLetter) await ctx.onAutoDeadLetter(new QueueOps(t, ctx, ''), job, reason);
       out.deadLettered.push(job.id);
     } else {
       recordAttempt(t, job, reason === 'lease expired' ? 'leaseExpired' : 'interrupted', null, now);
-      releaseClaim(job);
-      markWaiting(job, now, now);
+      toWaiting(job, now, now);
       t.put('jobs', job);
       if (ctx.onAutoRequeue) await ctx.onAutoRequeue(new QueueOps(t, ctx, ''), job, reason);
       out.requeued.push(job.id);
@@ -97,7 +113,7 @@ function isClaimedJob(j: unknown): j is JobRecord {
 
 /** Deletes kept done jobs and dead jobs whose retention has run out. */
 export async function sweepRetention(t: Tx, ctx: QueueContext, limit = 512): Promise<number> {
-  const expired = await t.getAll<JobRecord>('jobs', 'purgeAt', t.keyRange.upperBound(ctx.clock.now()), limit);
+  const expired = await t.getAll<JobRecord>('jobs', INDEX.jobs.purgeAt, t.keyRange.upperBound(ctx.clock.now()), limit);
   for (const job of expired) deleteJob(t, job);
   return expired.length;
 }

@@ -10,9 +10,10 @@ import { checkJson } from '../core/json.ts';
 import { backoffDelay } from '../core/retry.ts';
 import type { JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
+import type { QueueContext } from './context.ts';
 import { DoneCounters } from './counters.ts';
-import { deleteJob, markDead, markWaiting, recordAttempt, releaseClaim, type QueueContext } from './context.ts';
 import { insertJob } from './enqueue.ts';
+import { deleteJob, extendLease, recordAttempt, toDead, toDone, toWaiting } from './job-state.ts';
 import type { CancelOutcome, Claim, EnqueueOutcome, NackOutcome, SettleEffects, WakeOutcome } from './types.ts';
 
 /** The current record of a claimed job, or `ClaimLost`. */
@@ -50,10 +51,7 @@ export async function ack(t: Tx, ctx: QueueContext, claim: Claim, effects?: Sett
   const now = ctx.clock.now();
   const keep = ctx.config(job.queue).keepDoneMs;
   if (keep > 0) {
-    releaseClaim(job);
-    job.state = 'done';
-    job.completedAt = now;
-    job.purgeAt = now + keep;
+    toDone(job, now, keep);
     recordAttempt(t, job, 'completed', null, now);
     t.put('jobs', job);
   } else {
@@ -74,10 +72,9 @@ export async function nack(t: Tx, ctx: QueueContext, claim: Claim, error: string
     return { kind: 'deadLettered', followUps: await deadLetterJob(t, ctx, job, error, now, effects) };
   }
   recordAttempt(t, job, 'retried', error, now);
-  releaseClaim(job);
   job.lastError = error;
   const delay = backoffDelay(ctx.config(job.queue).retry, job.attempts, retryAfterMs);
-  markWaiting(job, now + delay, now);
+  toWaiting(job, now + delay, now);
   t.put('jobs', job);
   return { kind: 'retried', runAt: job.runAt };
 }
@@ -89,7 +86,7 @@ export async function deadLetter(t: Tx, ctx: QueueContext, claim: Claim, reason:
 
 async function deadLetterJob(t: Tx, ctx: QueueContext, job: JobRecord, reason: string, now: number, effects?: SettleEffects): Promise<EnqueueOutcome[]> {
   recordAttempt(t, job, 'deadLettered', reason, now);
-  markDead(ctx, job, reason, now);
+  toDead(job, reason, now, ctx.config(job.queue).deadRetentionMs);
   t.put('jobs', job);
   return applyEffects(t, ctx, effects);
 }
@@ -122,7 +119,7 @@ export async function wakeScheduled(t: Tx, ctx: QueueContext, jobId: string, pay
   const now = ctx.clock.now();
   job.wakePayload = payload ?? null;
   job.wokenAt = now;
-  markWaiting(job, now, now);
+  toWaiting(job, now, now);
   t.put('jobs', job);
   return 'woken';
 }
@@ -137,17 +134,6 @@ export const LEASE_SETTLE_MARGIN_MS = 5000;
 export async function ensureLease(t: Tx, ctx: QueueContext, claim: Claim, ms: number): Promise<number> {
   const job = await fence(t, claim);
   const target = ctx.clock.now() + ms + LEASE_SETTLE_MARGIN_MS;
-  if (target > (job.leaseUntil ?? 0)) {
-    job.leaseUntil = target;
-    t.put('jobs', job);
-  }
+  if (extendLease(job, target)) t.put('jobs', job);
   return job.leaseUntil ?? target;
-}
-
-/** Sets the lease to exactly `ms` from now (it may shorten it). @throws `ClaimLost` */
-export async function renewLease(t: Tx, ctx: QueueContext, claim: Claim, ms: number): Promise<number> {
-  const job = await fence(t, claim);
-  job.leaseUntil = ctx.clock.now() + ms;
-  t.put('jobs', job);
-  return job.leaseUntil;
 }

@@ -6,7 +6,6 @@ import type { Json } from '../core/json.ts';
 import type { RetryPolicy } from '../core/retry.ts';
 import type { JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
-import type { QueueOps } from './ops.ts';
 
 /** Priorities: a lower number is claimed first. */
 export const Priority = Object.freeze({ HIGH: 100, NORMAL: 1000, LOW: 10_000 });
@@ -102,12 +101,3 @@ export interface QueueStats {
 
 /** Why the queue dead-lettered a job on its own (lease expiry, dead owner, recovery at open). */
 export type AutoDeadLetterReason = 'lease expired' | 'interrupted';
-
-/**
- * Called inside the transaction that dead-lettered `job` on the queue's own initiative, so the
- * layer above can end what the job belonged to in the same commit (DECISION 1 of SCENARIOS.md).
- */
-export type AutoDeadLetterHook = (ops: QueueOps, job: Readonly<JobRecord>, reason: AutoDeadLetterReason) => Promise<void> | void;
-
-/** Called inside the transaction that returned a recovered claim to pending (for attempt histories). */
-export type AutoRequeueHook = (ops: QueueOps, job: Readonly<JobRecord>, reason: AutoDeadLetterReason) => Promise<void> | void;

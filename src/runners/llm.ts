@@ -17,4 +17,5 @@ export { createLlm, type Llm } from './llm/client.ts';
 export type { ChatOptions } from './llm/chat.ts';
 export type { LlmOptions } from './llm/config.ts';
 export { browserNetwork, eventTargetNetwork, manualNetwork, type NetworkStatus, type OnlineSource } from './llm/network.ts';
-export type { AssistantMessage, ChatChoice, ChatMessage, ChatRequest, ChatResult, TokenProgress, ToolCall, Usage } from './llm/types.ts';
+export type { AssistantMessage, ChatChoice, ChatMessage, ChatRequest, ChatResult, ToolCall, Usage } from './llm/types.ts';
+export type { TokenProgress } from './token-progress.ts';

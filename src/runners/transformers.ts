@@ -31,7 +31,7 @@ export type {
   EmbedResult,
   GenerateRequest,
   GenerateResult,
-  TokenProgress,
   Transformers,
   TransformersOptions,
 } from './transformers/types.ts';
+export type { TokenProgress } from './token-progress.ts';

@@ -1,13 +1,13 @@
-/** What the runtime's parts share: the queue (and its store and clock), options, the event bus. */
+/** What the runtime's parts share: the queue engine (and its store and clock), options, the event bus. */
 import type { Clock } from '../core/clock.ts';
 import type { Emitter } from '../core/emitter.ts';
 import type { RunEvent, RunStatus } from '../core/types.ts';
-import type { QueueCore } from '../queue/queue-core.ts';
+import type { QueueEngine } from '../queue/engine.ts';
 import type { Store } from '../store/store.ts';
 import type { ResolvedOptions } from './options.ts';
 
 export interface RuntimeContext {
-  readonly queue: QueueCore;
+  readonly queue: QueueEngine;
   readonly store: Store;
   readonly clock: Clock;
   readonly options: ResolvedOptions;

@@ -6,7 +6,7 @@
  * own. Also gives claims back unstarted (made after the executor stopped).
  */
 import { isWorkflowError } from '../core/errors.ts';
-import { markWaiting, releaseClaim } from '../queue/context.ts';
+import { returnUnspent } from '../queue/job-state.ts';
 import type { Claim } from '../queue/types.ts';
 import type { RuntimeContext } from './context.ts';
 import { DeliveryLease } from './delivery-lease.ts';
@@ -76,9 +76,7 @@ export class Deliveries {
       .transact(async (ops) => {
         const job = await ops.fence(claim);
         const now = ops.now();
-        job.attempts = Math.max(0, job.attempts - 1);
-        releaseClaim(job);
-        markWaiting(job, Math.min(job.runAt, now), now);
+        returnUnspent(job, Math.min(job.runAt, now), now);
         ops.t.put('jobs', job);
         ops.touched.add(job.queue);
       })

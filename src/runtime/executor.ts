@@ -7,22 +7,13 @@
  * nothing" and "went to sleep". Otherwise it sleeps on the runtime clock until the next due
  * job, the next maintenance tick or the poll interval (work from other instances).
  */
-import { WorkflowError, isWorkflowError, messageOf } from '../core/errors.ts';
-import { idProblem } from '../core/ids.ts';
-import { hashJson, type Json } from '../core/json.ts';
-import { StepError, isStepError } from '../core/outcome.ts';
-import type { Claim } from '../queue/types.ts';
-import type { JobRecord } from '../store/db.ts';
+import { type WorkflowError, isWorkflowError } from '../core/errors.ts';
 import type { RuntimeContext } from './context.ts';
-import { Deliveries, type Running } from './deliveries.ts';
-import { LEASE_LOST } from './delivery-lease.ts';
-import { processNotification } from './notifications.ts';
-import { parkingOf } from './parking.ts';
-import { HEADER, bufferId, toStatus, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
+import { Deliveries } from './deliveries.ts';
+import { cancelReason, deliver, type DeliveryHost } from './delivery.ts';
+import { claimWithRuns, type ClaimedStep } from './settle-batch.ts';
 import { SettleBatcher } from './settle-batcher.ts';
-import { checkOutcome, claimWithRuns, parseReplay, remainingDelay, type ClaimedStep, type Delivery, type Verdict } from './settlement.ts';
-import { buildStep, type DeliveryHandles } from './step-context.ts';
-import type { StepRunner } from './types.ts';
+import type { Delivery, Verdict } from './verdict.ts';
 
 /** Backoff for a settlement that failed on storage (O-16): the runner is not re-invoked. */
 const SETTLE_RETRY_MS = [50, 250, 1000, 4000];
@@ -37,6 +28,10 @@ export class Executor {
   #offQueue: () => void = () => undefined;
   /** Errors the loop survived (storage trouble); the latest is kept for inspection. */
   lastError: unknown;
+  readonly #host: DeliveryHost = {
+    settle: (d, v) => this.#settle(d, v),
+    onError: (e) => (this.lastError = e),
+  };
 
   constructor(ctx: RuntimeContext) {
     this.#ctx = ctx;
@@ -141,128 +136,8 @@ export class Executor {
   #accept(claims: readonly ClaimedStep[]): void {
     for (const { claim, run } of claims) {
       if (this.#stopping) this.#inFlight.giveBack(claim);
-      else this.#inFlight.start(claim, (entry) => this.#deliver(entry, run), () => this.#wake.abort());
+      else this.#inFlight.start(claim, (entry) => deliver(this.#ctx, this.#host, entry, run), () => this.#wake.abort());
     }
-  }
-
-  async #deliver(entry: Running, prefetched?: RunRecord): Promise<void> {
-    const { claim } = entry;
-    if (claim.job.headers[HEADER.terminal] !== undefined) {
-      await processNotification(this.#ctx, claim, entry.lease).catch(ignoreClaimLost);
-      return;
-    }
-    const h = claim.job.headers;
-    const runId = h[HEADER.runId];
-    const stepText = h[HEADER.step];
-    if (runId === undefined || idProblem(runId) || stepText === undefined || !/^\d{1,9}$/.test(stepText)) {
-      // M-11: a step job this runtime cannot read is dead-lettered without calling a runner.
-      const bad = runId === undefined || idProblem(runId) ? HEADER.runId : HEADER.step;
-      await this.#ctx.queue.transact((ops) => ops.deadLetter(claim, `malformed step job: header ${bad} is missing or invalid`)).catch(ignoreClaimLost);
-      return;
-    }
-    const stepNumber = Number(stepText);
-    const base: Delivery = { claim, runId, stepNumber, memoHits: 0, startedAt: this.#ctx.clock.now() };
-    const run = prefetched?.runId === runId ? prefetched : await this.#ctx.store.read((t) => t.get<RunRecord>('runs', runId), ['runs']);
-    if (!run || run.state !== 'active' || run.jobId !== claim.job.id || claim.job.cancelRequested || run.cancelRequested) {
-      // Ended, moved on, or cancelled before this delivery began: settle without the runner.
-      await this.#settle(base, { kind: 'cancelled' });
-      return;
-    }
-    // The run is now running this delivery: tell watchers (built from what was just read).
-    if (this.#ctx.listening()) this.#ctx.emitStatus(toStatus(run, claim.job as JobRecord));
-    const runner = this.#ctx.options.workflows[run.workflow];
-    if (!runner) {
-      // Another build of the app, beside this one during a deploy, accepted this run: the job is
-      // put back unspent and waits for an instance that knows the workflow (parking.ts).
-      await parkingOf(this.#ctx).park(claim, { kind: 'workflow', name: run.workflow }).catch(ignoreClaimLost);
-      this.#ctx.publish([runId]);
-      return;
-    }
-    const d: Delivery = { ...base };
-    const event = await this.#observeEvent(claim, d);
-    if (this.#ctx.options.stepOutputReplay) {
-      d.payloadHash = await hashJson(claim.job.payload);
-      const replay = await this.#replay(d);
-      if (replay) {
-        await this.#settle(d, replay);
-        return;
-      }
-    }
-    const handles = buildStep(this.#ctx, claim, run, stepNumber, event, entry);
-    const verdict = await this.#runStep(runner, handles);
-    handles.effects.seal();
-    d.memoHits = handles.memo.hits;
-    if (verdict) {
-      if (verdict.kind === 'outcome' && d.payloadHash !== undefined) await this.#recordOutcome(d, verdict);
-      await this.#settle(d, verdict);
-    }
-  }
-
-  /** What `step.event` is for a step that follows a `waitForEvent` (J-03, J-08, J-10). */
-  async #observeEvent(claim: Claim, d: Delivery): Promise<{ key: string; payload: Json | null } | undefined> {
-    const key = claim.job.headers[HEADER.event];
-    if (key === undefined) return undefined;
-    d.eventKey = key;
-    if (claim.job.wokenAt !== null) return { key, payload: claim.job.wakePayload };
-    const ev = await this.#ctx.store.read((t) => t.get<EventRecord>('events', key), ['events']);
-    if (ev?.buffered) {
-      d.consumedBufferId = bufferId(ev.buffered);
-      return { key, payload: ev.buffered.payload };
-    }
-    return { key, payload: null };
-  }
-
-  /**
-   * Step-output replay (G-10…G-13): the runner's outcome is recorded in its own commit BEFORE
-   * the settlement, so a delivery whose settlement is lost (crash, claim recovered) is replayed
-   * on redelivery instead of re-running. Not for a run cancelled from outside (its outcome is
-   * overridden). Best effort: a failed write only costs a re-run.
-   */
-  async #recordOutcome(d: Delivery, v: Extract<Verdict, { kind: 'outcome' }>): Promise<void> {
-    const value = { outcome: v.outcome, effects: v.effects, storedAt: this.#ctx.clock.now() } as unknown as Json;
-    await this.#ctx.store
-      .write(async (t) => {
-        const [job, run] = await Promise.all([t.get<JobRecord>('jobs', d.claim.job.id), t.get<RunRecord>('runs', d.runId)]);
-        if (job?.cancelRequested || run?.cancelRequested) return;
-        // Not for a run that ended or moved on: its memos may be swept already, and would stay.
-        if (run?.state !== 'active' || run.jobId !== d.claim.job.id) return;
-        t.put('memos', { runId: d.runId, step: d.stepNumber, key: `r:${d.payloadHash}`, value } satisfies MemoRecord);
-      })
-      .catch((e: unknown) => {
-        this.lastError = e;
-      });
-  }
-
-  async #replay(d: Delivery): Promise<Verdict | undefined> {
-    const rec = await this.#ctx.store.read((t) => t.get<MemoRecord>('memos', [d.runId, d.stepNumber, `r:${d.payloadHash}`]), ['memos']);
-    const r = parseReplay(rec?.value);
-    if (!r) return undefined;
-    let outcome = r.outcome;
-    const now = this.#ctx.clock.now();
-    if (outcome.kind === 'next' && outcome.delayMs !== undefined) outcome = { ...outcome, delayMs: remainingDelay(r.storedAt, now, outcome.delayMs) };
-    if (outcome.kind === 'waitForEvent' && outcome.timeoutMs !== undefined) outcome = { ...outcome, timeoutMs: remainingDelay(r.storedAt, now, outcome.timeoutMs) };
-    return { kind: 'outcome', outcome, effects: r.effects, replayed: true };
-  }
-
-  /**
-   * Runs the runner under the delivery's lease (delivery-lease.ts). Resolves its verdict, or
-   * undefined when the lease ran out first (the runner hangs, or never extends): the step's
-   * signal is then aborted and the delivery abandoned to the reaper, with no settlement.
-   * A delivery aborted before its runner starts (a cancel between the claim and here) never
-   * starts it: its settlement reads the stored cancel and ends the run cancelled.
-   */
-  async #runStep(runner: StepRunner, h: DeliveryHandles): Promise<Verdict | undefined> {
-    const verdict = await h.lease.guard(async (): Promise<Verdict> => {
-      const { signal } = h.controller;
-      if (signal.aborted) return { kind: 'error', error: StepError.transient(`the step was aborted before its runner started: ${messageOf(signal.reason)}`) };
-      try {
-        const outcome = checkOutcome(await runner(h.step), this.#ctx.options.maxPayloadBytes);
-        return { kind: 'outcome', outcome, effects: h.effects.toJson(), replayed: false };
-      } catch (e) {
-        return { kind: 'error', error: isStepError(e) ? e : StepError.from(e) };
-      }
-    });
-    return verdict === LEASE_LOST ? undefined : verdict;
   }
 
   /**
@@ -287,12 +162,3 @@ export class Executor {
     }
   }
 }
-
-function cancelReason(): WorkflowError {
-  return new WorkflowError('CancelRequested', 'the run was cancelled');
-}
-
-function ignoreClaimLost(e: unknown): void {
-  if (!isWorkflowError(e, 'ClaimLost')) throw e;
-}
-

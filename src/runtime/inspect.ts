@@ -3,7 +3,7 @@ import { checkString } from '../core/check.ts';
 import { invalidArgument } from '../core/errors.ts';
 import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunState, RunStatus } from '../core/types.ts';
 import { checkDeadJobsLimit } from '../queue/inspect.ts';
-import type { JobRecord } from '../store/db.ts';
+import { INDEX, type JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import type { RuntimeContext } from './context.ts';
 import { HEADER, toStatus, type HistoryRecord, type RunRecord } from './records.ts';
@@ -46,7 +46,7 @@ export async function list(ctx: RuntimeContext, query: ListQuery = {}): Promise<
     const candidates: RunRecord[] = [];
     let exhausted = true;
     // Scan a bounded window; filters are applied after deriving each run's state.
-    await t.each<RunRecord>('runs', 'updatedAt', range, (r) => {
+    await t.each<RunRecord>('runs', INDEX.runs.updatedAt, range, (r) => {
       if (after && (r.updatedAt > after[0] || (r.updatedAt === after[0] && r.runId >= after[1]))) return true;
       candidates.push(r);
       if (candidates.length >= limit * 4 + 1) {
@@ -95,7 +95,7 @@ export async function deadJobs(ctx: RuntimeContext, query: DeadJobsQuery = {}): 
   return jobs.map(toDeadJob);
 }
 
-export function toDeadJob(j: JobRecord): DeadJob {
+function toDeadJob(j: JobRecord): DeadJob {
   const hook = j.headers[HEADER.terminal];
   const step = j.headers[HEADER.step];
   const out: DeadJob = { jobId: j.id, kind: hook !== undefined ? 'notification' : 'step', attempts: j.attempts, lastError: j.lastError, failedAt: j.failedAt };

@@ -13,7 +13,7 @@
  * Invariant: parking never changes a job's attempts (its claim's +1 is undone), never writes its
  * attempt history, and never touches the run record: the run stays active at the same step.
  */
-import { markWaiting, releaseClaim } from '../queue/context.ts';
+import { returnUnspent, toWaiting } from '../queue/job-state.ts';
 import type { Claim } from '../queue/types.ts';
 import type { RuntimeContext } from './context.ts';
 
@@ -58,9 +58,7 @@ export class Parking {
     const runAt = await this.#ctx.queue.transact(async (ops) => {
       const job = await ops.fence(claim);
       const now = ops.now();
-      job.attempts = Math.max(0, job.attempts - 1);
-      releaseClaim(job);
-      markWaiting(job, now + pause, now);
+      returnUnspent(job, now + pause, now);
       ops.t.put('jobs', job);
       return job.runAt;
     });
@@ -97,7 +95,7 @@ export class Parking {
       const now = ops.now();
       jobs.forEach((job, i) => {
         if (job?.state !== 'scheduled' || job.runAt !== parked[i]![1].runAt || job.runAt <= now) return;
-        markWaiting(job, now, now);
+        toWaiting(job, now, now);
         ops.t.put('jobs', job);
         ops.touched.add(job.queue);
       });

@@ -50,6 +50,12 @@ export interface RunRecord {
   /** Latest checkpointed progress of the current step. */
   progress?: Json;
   historyCount: number;
+  /**
+   * The step and attempt of the latest delivery recorded in the history (`addHistory` keeps it):
+   * a terminal status reports the final step's deliveries from it, once the step's job is gone.
+   * Absent on records of older builds.
+   */
+  lastAttempt?: { stepNumber: number; attempt: number };
   // terminal fields
   result?: Json;
   error?: string;
@@ -101,21 +107,31 @@ export interface HistoryRecord {
   endedAt: number;
 }
 
-/** Derives the public status from a run record and its current step job (if any). */
+/**
+ * Derives the public status from a run record and its current step job (if any), so that each
+ * field means what `RunStatus` documents: `stepNumber` is the step that runs now or next (while
+ * scheduled or waiting, the step the delay or the event leads to, which has not run yet:
+ * `attempts` 0), or the final step once terminal; `attempts` counts that step's deliveries,
+ * kept from the history once its job is gone; `eventKey` is set only while the run waits for it.
+ */
 export function toStatus(run: RunRecord, job: JobRecord | undefined): RunStatus {
+  const state = deriveState(run, job);
+  const final = run.state !== 'active' && run.lastAttempt?.stepNumber === run.stepNumber ? run.lastAttempt.attempt : 0;
   const status: RunStatus = {
     runId: run.runId,
     workflow: run.workflow,
-    state: deriveState(run, job),
+    state,
     stepNumber: run.stepNumber,
-    attempts: job?.attempts ?? 0,
+    attempts: job?.attempts ?? final,
     submittedAt: run.submittedAt,
     updatedAt: run.updatedAt,
     headers: run.headers,
   };
   if (run.result !== undefined) status.result = run.result;
   if (run.error !== undefined) status.error = run.error;
-  if (run.eventKey !== undefined && run.state === 'active') status.eventKey = run.eventKey;
+  // The key stays on the record until the step that received the event settles; once the event
+  // was delivered (the job is no longer parked on it) the run no longer waits for it.
+  if (state === 'waiting' && run.eventKey !== undefined) status.eventKey = run.eventKey;
   if (job && job.state === 'scheduled' && run.state === 'active') status.wakeAt = job.runAt;
   if (run.progress !== undefined) status.progress = run.progress;
   return status;

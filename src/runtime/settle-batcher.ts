@@ -1,6 +1,6 @@
 /**
  * Gathers the settlements that arrive while a batch is being committed into the next batch, so
- * concurrent steps share one settlement transaction and its single read wave (settlement.ts:
+ * concurrent steps share one settlement transaction and its single read wave (settle-batch.ts:
  * `settleSteps`). Like the store's committer, the first settlement starts at once: one lane
  * waits for nothing.
  *
@@ -14,10 +14,17 @@
  *   not when its settlements were queued: a settlement queued before the executor stopped
  *   claims nothing once it has. A batch's claims go to `onClaims` before any of its
  *   settlements resolves, so once `quiesce` resolves, every claim made so far was handed over.
+ *
+ * Why a second batching level above the store's committer (store/committer.ts): the committer
+ * runs opaque bodies one after another in a transaction, so each settlement's reads would wait
+ * for the settlement before it. Here a batch of settlements is ONE body (`settleSteps`) that
+ * issues every fence and run-record read in a single wave before any write; it still goes
+ * through the committer, which may merge it with other writes into one commit.
  */
 import { isCommittedHalfway } from '../store/tx.ts';
 import type { RuntimeContext } from './context.ts';
-import { settleSteps, type ClaimedStep, type SettleItem, type SettleResult } from './settlement.ts';
+import { settleSteps, type ClaimedStep, type SettleItem } from './settle-batch.ts';
+import type { SettleResult } from './verdict.ts';
 
 interface Pending {
   item: SettleItem;

@@ -8,7 +8,9 @@
  * marker for the next sweep. The cutoff is strict: a marker exactly `retention` old stays (I-07),
  * and so does a buffered payload exactly `eventRetentionMs` old.
  */
+import { INDEX } from '../store/db.ts';
 import type { RuntimeContext } from './context.ts';
+import { discardExpired, isExpiredBuffer } from './event-slots.ts';
 import { bufferId, type EventRecord, type MarkerRecord, type RunRecord } from './records.ts';
 
 const PAGE = 256;
@@ -27,7 +29,7 @@ export async function sweepMarkers(ctx: RuntimeContext, retentionMs: number): Pr
   for (;;) {
     const cutoff = ctx.clock.now() - retentionMs;
     const { seen, done } = await ctx.store.write(async (t) => {
-      const expired = await t.getAll<MarkerRecord>('terminals', 'terminalAt', t.keyRange.upperBound(cutoff, true), PAGE);
+      const expired = await t.getAll<MarkerRecord>('terminals', INDEX.terminals.terminalAt, t.keyRange.upperBound(cutoff, true), PAGE);
       let done = 0;
       for (const m of expired) {
         // An unreadable marker is skipped and not counted; never a prefix of every run (I-10, I-14).
@@ -50,7 +52,7 @@ export async function sweepRuns(ctx: RuntimeContext): Promise<number> {
   for (;;) {
     const now = ctx.clock.now();
     const n = await ctx.store.write(async (t) => {
-      const expired = await t.getAll<RunRecord>('runs', 'expiresAt', t.keyRange.upperBound(now), PAGE);
+      const expired = await t.getAll<RunRecord>('runs', INDEX.runs.expiresAt, t.keyRange.upperBound(now), PAGE);
       for (const r of expired) {
         if (r.state === 'active') continue;
         t.delete('runs', r.runId);
@@ -82,24 +84,13 @@ export async function sweepEvents(ctx: RuntimeContext): Promise<number> {
       cleared += await ctx.store.write(async (t) => {
         const current = await Promise.all(expired.map((e) => t.get<EventRecord>('events', e.key)));
         let n = 0;
-        for (const [i, ev] of current.entries()) {
-          if (!ev || !isExpiredBuffer(ev, cutoff) || bufferId(ev.buffered!) !== expired[i]!.id) continue;
-          delete ev.buffered;
-          if (ev.waiter) t.put('events', ev);
-          else t.delete('events', ev.key);
-          n++;
-        }
+        for (const [i, ev] of current.entries()) if (discardExpired(t, ev, cutoff, expired[i]!.id)) n++;
         return n;
       });
     }
     if (page.length < PAGE) return cleared;
     after = page.at(-1)!.key;
   }
-}
-
-/** A buffered payload sent strictly before `cutoff` (a record without a readable send time is left alone). */
-function isExpiredBuffer(ev: EventRecord, cutoff: number): boolean {
-  return typeof ev.buffered?.at === 'number' && ev.buffered.at < cutoff;
 }
 
 export async function sweepAll(ctx: RuntimeContext): Promise<SweepOutcome> {

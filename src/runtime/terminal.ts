@@ -16,7 +16,8 @@ import type { QueueOps } from '../queue/ops.ts';
 import { requireStrict } from '../queue/recovery.ts';
 import type { Tx } from '../store/tx.ts';
 import type { RuntimeContext } from './context.ts';
-import { HEADER, toOutcome, type EventRecord, type HistoryRecord, type MarkerRecord, type RunRecord } from './records.ts';
+import { releaseRun } from './event-slots.ts';
+import { HEADER, toOutcome, type HistoryRecord, type MarkerRecord, type RunRecord } from './records.ts';
 
 export interface RunEnd {
   status: TerminalStatus;
@@ -35,7 +36,7 @@ export async function endRun(ops: QueueOps, ctx: RuntimeContext, run: RunRecord,
   const t = ops.t;
   requireStrict(t);
   const now = ops.now();
-  await releaseWaiter(t, run);
+  await releaseRun(t, run);
   run.state = end.status;
   run.stepNumber = end.finalStep;
   delete run.jobId;
@@ -75,21 +76,10 @@ function instanceOf(run: RunRecord): string {
   return run.instanceId ?? `at-${run.submittedAt}`;
 }
 
-/** Drops the event registration a waiting run holds (J-09), leaving any buffered payload. */
-export async function releaseWaiter(t: Tx, run: RunRecord): Promise<void> {
-  if (run.eventKey === undefined) return;
-  const ev = await t.get<EventRecord>('events', run.eventKey);
-  if (ev?.waiter?.runId === run.runId) {
-    delete ev.waiter;
-    if (ev.buffered) t.put('events', ev);
-    else t.delete('events', ev.key);
-  }
-  delete run.eventKey;
-}
-
 /** Appends one attempt record to the run's history (the caller puts the run record). */
 export function addHistory(t: Tx, run: RunRecord, entry: Omit<HistoryRecord, 'runId' | 'n'>): void {
   const rec: HistoryRecord = { runId: run.runId, n: run.historyCount, ...entry };
   t.put('history', rec);
   run.historyCount++;
+  run.lastAttempt = { stepNumber: entry.stepNumber, attempt: entry.attempt };
 }

@@ -14,6 +14,9 @@
  *
  * IndexedDB is per origin, and an origin includes the port: serve fixtures on a FIXED port,
  * or a relaunched browser will look at a different (empty) database.
+ *
+ * Start-up and shutdown timeouts use Node's own timers, not an injected `Clock`: they bound how
+ * long a Node test waits for a real browser process, whose time no test controls.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';

@@ -9,6 +9,7 @@ import type { Tx } from '../../src/store/tx.ts';
 import { workflow } from '../../src/functions/definition.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import { fresh, gate, journalOf, waitFor, T0 } from './support.ts';
+import { engineOf, storeOf } from '../support/internals.ts';
 
 /**
  * A crash between a step's journal write and its settlement: once a delivery has written the
@@ -17,8 +18,8 @@ import { fresh, gate, journalOf, waitFor, T0 } from './support.ts';
  */
 function loseSettlementAfter(runtime: Runtime, position: number): { restore(): void } {
   const suffix = `:p${String(position).padStart(9, '0')}`;
-  const queue = runtime.queue as unknown as { transact: (...a: unknown[]) => Promise<unknown> };
-  const store = runtime.queue.store as unknown as { write: (body: (t: Tx) => Promise<unknown>, o?: unknown) => Promise<unknown> };
+  const queue = engineOf(runtime) as unknown as { transact: (...a: unknown[]) => Promise<unknown> };
+  const store = storeOf(runtime) as unknown as { write: (body: (t: Tx) => Promise<unknown>, o?: unknown) => Promise<unknown> };
   const { transact } = queue;
   const { write } = store;
   const hung: ((e: unknown) => void)[] = [];

@@ -6,6 +6,7 @@ import { workflow } from '../../src/functions/definition.ts';
 import type { StandardSchemaV1 } from '../../src/functions/standard-schema.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import { fresh } from './support.ts';
+import { storeOf } from '../support/internals.ts';
 
 /** A schema written by hand against the interface: a positive integer `count`. */
 const countSchema: StandardSchemaV1<{ count: number }> = {
@@ -31,7 +32,7 @@ async function submitError(runtime: Runtime, workflowName: string, input: unknow
 }
 
 async function storedCounts(runtime: Runtime): Promise<{ runs: number; jobs: number }> {
-  return runtime.queue.store.read(async (t) => ({ runs: await t.count('runs'), jobs: await t.count('jobs') }), ['runs', 'jobs']);
+  return storeOf(runtime).read(async (t) => ({ runs: await t.count('runs'), jobs: await t.count('jobs') }), ['runs', 'jobs']);
 }
 
 describe('durable functions: input schemas', () => {

@@ -7,6 +7,7 @@ import { fresh, track } from '../runtime/lifecycle.ts';
 import { deferred } from '../runtime/harness.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { MemoRecord } from '../../src/runtime/records.ts';
+import { storeOf } from '../support/internals.ts';
 
 export { fresh, track };
 export { deferred, settle, waitFor, T0 } from '../runtime/harness.ts';
@@ -31,7 +32,7 @@ export function gate<T>(value: T): { fn: () => Promise<T>; entered: Promise<void
 
 /** The journal records of a run (memo records under step -1), in key order. */
 export async function journalOf(runtime: Runtime, runId: string): Promise<MemoRecord[]> {
-  return runtime.queue.store.read((t) => t.getAll<MemoRecord>('memos', undefined, t.keyRange.bound([runId, -1], [runId, -1, []])), ['memos']);
+  return storeOf(runtime).read((t) => t.getAll<MemoRecord>('memos', undefined, t.keyRange.bound([runId, -1], [runId, -1, []])), ['memos']);
 }
 
 /**

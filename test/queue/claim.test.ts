@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { Priority } from '../../src/queue/types.ts';
 import { dump } from '../support/dump.ts';
 import { NO_BACKOFF, T0, freshQueue } from '../support/queue.ts';
+import { getJob, stats } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 describe('Queue.claim', () => {
   it('returns nothing on an empty queue, and finds a job enqueued after empty polls', async () => {
@@ -72,7 +74,7 @@ describe('Queue.claim', () => {
     const { id } = await q.enqueue('work', 1);
     const c1 = (await q.claim('work'))!;
     expect(c1.owner).toBe('runtime-a');
-    expect(await q.getJob(id)).toMatchObject({ owner: 'runtime-a', claimToken: c1.token });
+    expect(await getJob(q, id)).toMatchObject({ owner: 'runtime-a', claimToken: c1.token });
     await q.nack(c1, 'x');
     const c2 = (await q.claim('work'))!;
     expect(c2.token).not.toBe(c1.token);
@@ -99,7 +101,7 @@ describe('Queue.claim', () => {
     const c = (await q.claim('work'))!;
     await q.cancel(c.job.id);
     expect(c.job.cancelRequested).toBe(false);
-    expect((await q.getJob(c.job.id))?.cancelRequested).toBe(true);
+    expect((await getJob(q, c.job.id))?.cancelRequested).toBe(true);
   });
 });
 
@@ -126,9 +128,9 @@ describe('Queue.claimBatch', () => {
   it('claims nothing and writes nothing with max 0', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     expect(await q.claimBatch('work', 0)).toEqual([]);
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
     expect(await q.claim('work')).toBeDefined();
   });
 
@@ -167,7 +169,7 @@ describe('Queue.claimWait', () => {
     await q.enqueue('other', 1);
     clock.advance(5000);
     expect(await waiting).toBeUndefined();
-    expect((await q.stats('other')).pending).toBe(1);
+    expect((await stats(q, 'other')).pending).toBe(1);
   });
 
   it('waits the full timeout after an earlier successful wait, then returns nothing', async () => {

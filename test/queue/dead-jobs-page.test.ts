@@ -10,6 +10,7 @@ import { Runtime } from '../../src/runtime/runtime.ts';
 import { dump } from '../support/dump.ts';
 import { freshStoreOptions } from '../support/idb.ts';
 import { freshQueue } from '../support/queue.ts';
+import { storeOf } from '../support/internals.ts';
 
 async function deadJobs(q: Queue, n: number, queue = 'work'): Promise<string[]> {
   const ids = (await q.enqueueBatch(queue, Array.from({ length: n }, (_, i) => ({ payload: i })))).map((o) => o.id);
@@ -28,13 +29,13 @@ describe('a dead-jobs page', () => {
   it('is at most 1000 jobs: a larger limit fails InvalidArgument and reads nothing', async () => {
     const { q } = await freshQueue();
     await deadJobs(q, 3);
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     for (const limit of [MAX_DEAD_JOBS_PAGE + 1, 1_000_000, Infinity]) {
       const e = await rejection(q.deadJobs('work', { limit }));
       expect(isWorkflowError(e, 'InvalidArgument')).toBe(true);
       expect((e as Error).message).toMatch(/1000.*after/);
     }
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
     expect(MAX_DEAD_JOBS_PAGE).toBe(1000);
     expect(await q.deadJobs('work', { limit: MAX_DEAD_JOBS_PAGE })).toHaveLength(3);
   });

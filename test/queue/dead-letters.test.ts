@@ -3,6 +3,8 @@ import { WorkflowError } from '../../src/core/errors.ts';
 import { dump } from '../support/dump.ts';
 import { T0, freshQueue } from '../support/queue.ts';
 import type { Queue } from '../../src/queue/queue.ts';
+import { getJob, jobHistory, stats } from '../../src/inspect.ts';
+import { engineOf, storeOf } from '../support/internals.ts';
 
 async function deadJobsInOrder(q: Queue, n: number, queue = 'work'): Promise<string[]> {
   const ids: string[] = [];
@@ -40,7 +42,7 @@ describe('Queue.requeueDead', () => {
     const [id] = await deadJobsInOrder(q, 1);
     clock.advance(5);
     await q.requeueDead(id!);
-    const job = await q.getJob(id!);
+    const job = await getJob(q, id!);
     expect(job).toMatchObject({ state: 'pending', attempts: 0, lastError: null, failedAt: null, claimedAt: null, runAt: T0 + 5 });
     expect(job?.purgeAt).toBeUndefined();
     clock.advance(1000);
@@ -54,30 +56,30 @@ describe('Queue.requeueDead', () => {
     clock.advance(60);
     await q.sweep();
     await expect(q.requeueDead(id!)).rejects.toMatchObject({ name: 'JobNotFound', details: { jobId: id } });
-    expect(await q.stats('work')).toMatchObject({ pending: 0, dead: 0 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 0, dead: 0 });
   });
 
   it('fails InvalidState for a job that is not dead, writing nothing', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1);
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     await expect(q.requeueDead(id)).rejects.toMatchObject({ name: 'InvalidState', details: { state: 'pending' } });
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 
   it('lets the check refuse inside the transaction, writing nothing', async () => {
     const { q } = await freshQueue();
     const [id] = await deadJobsInOrder(q, 1);
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     const seen: string[] = [];
     await expect(
-      q.requeueDead(id!, (_t, job) => {
+      engineOf(q).requeueDead(id!, (_t, job) => {
         seen.push(job.state);
         throw new WorkflowError('RunTerminal', 'the run has ended');
       }),
     ).rejects.toMatchObject({ name: 'RunTerminal' });
     expect(seen).toEqual(['dead']);
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 
   it('announces the requeued job to waiting claimers', async () => {
@@ -99,7 +101,7 @@ describe('Queue.history', () => {
     await q.nack((await q.claim('work'))!, 'connection reset');
     clock.advance(10);
     await q.ack((await q.claim('work'))!);
-    expect(await q.history(id)).toEqual([
+    expect(await jobHistory(q, id)).toEqual([
       { jobId: id, n: 0, attempt: 1, outcome: 'retried', error: 'timeout', claimedAt: T0, at: T0 },
       { jobId: id, n: 1, attempt: 2, outcome: 'retried', error: 'connection reset', claimedAt: T0 + 10, at: T0 + 10 },
       { jobId: id, n: 2, attempt: 3, outcome: 'completed', error: null, claimedAt: T0 + 20, at: T0 + 20 },
@@ -110,10 +112,10 @@ describe('Queue.history', () => {
     const { q } = await freshQueue({ defaults: { retry: { baseDelayMs: 0 } } });
     const { id } = await q.enqueue('work', 1);
     await q.nack((await q.claim('work'))!, 'x');
-    expect(await q.history(id)).toHaveLength(1);
+    expect(await jobHistory(q, id)).toHaveLength(1);
     await q.ack((await q.claim('work'))!);
-    expect(await q.history(id)).toEqual([]);
-    expect((await dump(q.store)).attempts).toEqual([]);
+    expect(await jobHistory(q, id)).toEqual([]);
+    expect((await dump(storeOf(q))).attempts).toEqual([]);
   });
 
   it('records dead-letter, requeue and dead-letter again', async () => {
@@ -122,7 +124,7 @@ describe('Queue.history', () => {
     await q.nack((await q.claim('work'))!, 'first');
     await q.requeueDead(id);
     await q.nack((await q.claim('work'))!, 'second');
-    expect((await q.history(id)).map((h) => [h.outcome, h.attempt, h.error, h.claimedAt])).toEqual([
+    expect((await jobHistory(q, id)).map((h) => [h.outcome, h.attempt, h.error, h.claimedAt])).toEqual([
       ['deadLettered', 1, 'first', T0],
       ['requeued', 0, null, null],
       ['deadLettered', 1, 'second', T0],
@@ -133,8 +135,8 @@ describe('Queue.history', () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1);
     await q.claim('work');
-    expect(await q.history(id)).toEqual([]);
-    expect(await q.history('unknown')).toEqual([]);
+    expect(await jobHistory(q, id)).toEqual([]);
+    expect(await jobHistory(q, 'unknown')).toEqual([]);
   });
 
   it('keeps the histories of jobs whose ids share a prefix apart', async () => {
@@ -145,9 +147,9 @@ describe('Queue.history', () => {
     expect([a?.job.id, b?.job.id]).toEqual(['job', 'job-2']);
     await q.nack(a!, 'a');
     await q.nack(b!, 'b');
-    expect((await q.history('job')).map((h) => h.error)).toEqual(['a']);
-    expect((await q.history('job-2')).map((h) => h.error)).toEqual(['b']);
+    expect((await jobHistory(q, 'job')).map((h) => h.error)).toEqual(['a']);
+    expect((await jobHistory(q, 'job-2')).map((h) => h.error)).toEqual(['b']);
     await q.cancel('job');
-    expect(await q.history('job-2')).toHaveLength(1);
+    expect(await jobHistory(q, 'job-2')).toHaveLength(1);
   });
 });

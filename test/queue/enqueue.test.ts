@@ -3,6 +3,8 @@ import type { QueueEvent } from '../../src/queue/queue.ts';
 import { Priority } from '../../src/queue/types.ts';
 import { dump } from '../support/dump.ts';
 import { NO_BACKOFF, T0, freshQueue } from '../support/queue.ts';
+import { getJob, listQueues, stats } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -19,7 +21,7 @@ describe('Queue.enqueue', () => {
   it('stores the defaults and the given options on the job record', async () => {
     const { q } = await freshQueue();
     const plain = await q.enqueue('work', { a: 1 });
-    expect(await q.getJob(plain.id)).toMatchObject({
+    expect(await getJob(q, plain.id)).toMatchObject({
       id: plain.id,
       queue: 'work',
       state: 'pending',
@@ -40,25 +42,25 @@ describe('Queue.enqueue', () => {
       wokenAt: null,
     });
     const full = await q.enqueue('work', 'x', { headers: { h: 'v' }, priority: Priority.HIGH, maxAttempts: 7, runId: 'run-1' });
-    expect(await q.getJob(full.id)).toMatchObject({ headers: { h: 'v' }, priority: 100, maxAttempts: 7, runId: 'run-1' });
+    expect(await getJob(q, full.id)).toMatchObject({ headers: { h: 'v' }, priority: 100, maxAttempts: 7, runId: 'run-1' });
   });
 
   it('generates a ULID when no id is given and uses a caller id verbatim', async () => {
     const { q } = await freshQueue();
     expect((await q.enqueue('work', 1)).id).toMatch(ULID);
     expect(await q.enqueue('work', 2, { id: 'user-42-welcome' })).toEqual({ kind: 'new', id: 'user-42-welcome' });
-    expect((await q.getJob('user-42-welcome'))?.payload).toBe(2);
+    expect((await getJob(q, 'user-42-welcome'))?.payload).toBe(2);
   });
 
   it('rejects a duplicate id and leaves the original job untouched', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'first', { id: 'duplicate-id' });
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     await expect(q.enqueue('work', 'second', { id: 'duplicate-id' })).rejects.toMatchObject({
       name: 'DuplicateJobId',
       details: { id: 'duplicate-id' },
     });
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
     const c = await q.claim('work');
     expect(c?.job).toMatchObject({ id: 'duplicate-id', payload: 'first' });
     expect(await q.claim('work')).toBeUndefined();
@@ -85,15 +87,15 @@ describe('Queue.enqueue', () => {
     const { q } = await freshQueue({ queues: { fast: { retry: { maxAttempts: 1 } } } });
     const fast = await q.enqueue('fast', 'x');
     const other = await q.enqueue('other', 'x');
-    expect((await q.getJob(fast.id))?.maxAttempts).toBe(1);
-    expect((await q.getJob(other.id))?.maxAttempts).toBe(3);
+    expect((await getJob(q, fast.id))?.maxAttempts).toBe(1);
+    expect((await getJob(q, other.id))?.maxAttempts).toBe(3);
   });
 
   it('lists every queue that was enqueued to, sorted', async () => {
     const { q } = await freshQueue();
-    expect(await q.listQueues()).toEqual([]);
+    expect(await listQueues(q)).toEqual([]);
     for (const name of ['gamma', 'alpha', 'beta', 'alpha']) await q.enqueue(name, 1);
-    expect(await q.listQueues()).toEqual(['alpha', 'beta', 'gamma']);
+    expect(await listQueues(q)).toEqual(['alpha', 'beta', 'gamma']);
   });
 
   it('emits enqueued after the commit, and nothing for a dedup hit', async () => {
@@ -113,15 +115,15 @@ describe('Queue.enqueue with a dedup key', () => {
     const b = await q.enqueue('work', 'second', { dedupKey: 'my-key' });
     expect(a.kind).toBe('new');
     expect(b).toEqual({ kind: 'alreadyEnqueued', id: a.id });
-    expect((await q.stats('work')).pending).toBe(1);
-    expect((await q.getJob(a.id))?.payload).toBe('first');
+    expect((await stats(q, 'work')).pending).toBe(1);
+    expect((await getJob(q, a.id))?.payload).toBe('first');
   });
 
   it('deduplicates against a scheduled job too', async () => {
     const { q } = await freshQueue();
     const a = await q.enqueue('work', 'first', { dedupKey: 'k', delayMs: 60_000 });
     expect(await q.enqueue('work', 'second', { dedupKey: 'k' })).toEqual({ kind: 'alreadyEnqueued', id: a.id });
-    expect(await q.stats('work')).toMatchObject({ pending: 0, scheduled: 1 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 0, scheduled: 1 });
   });
 
   it('keeps dedup keys apart per queue', async () => {
@@ -139,14 +141,14 @@ describe('Queue.enqueue with a dedup key', () => {
     const b = await q.enqueue('work', 'second', { dedupKey: 'my-key' });
     expect(b.kind).toBe('new');
     expect(b.id).not.toBe(a.id);
-    expect(await q.stats('work')).toMatchObject({ pending: 1, claimed: 1 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 1, claimed: 1 });
   });
 
   it('a nack does not corrupt dedup state', async () => {
     const { q } = await freshQueue({ defaults: NO_BACKOFF });
     const id1 = (await q.enqueue('work', 'one', { dedupKey: 'user-42' })).id;
     const c1 = (await q.claim('work'))!;
-    expect((await q.getJob(id1))?.dedup).toBeUndefined();
+    expect((await getJob(q, id1))?.dedup).toBeUndefined();
     await q.nack(c1, 'transient');
     const id2 = (await q.enqueue('work', 'two', { dedupKey: 'user-42' })).id;
     expect(id2).not.toBe(id1);
@@ -155,7 +157,7 @@ describe('Queue.enqueue with a dedup key', () => {
     expect(await q.enqueue('work', 'three', { dedupKey: 'user-42' })).toEqual({ kind: 'alreadyEnqueued', id: id2 });
     await q.ack(j1);
     await q.ack((await q.claim('work'))!);
-    expect(await q.stats('work')).toMatchObject({ pending: 0, claimed: 0, done: 2 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 0, claimed: 0, done: 2 });
   });
 
   it('frees the dedup key when the waiting job is cancelled', async () => {
@@ -174,7 +176,7 @@ describe('Queue.enqueue with KV writes', () => {
     const first = await q.enqueue('work', 'x', { dedupKey: 'run-abc', kvPut: { 'runs/abc': 'first-record' } });
     const second = await q.enqueue('work', 'y', { dedupKey: 'run-abc', kvPut: { 'runs/abc': 'second-record', other: 1 } });
     expect(second).toEqual({ kind: 'alreadyEnqueued', id: first.id });
-    expect((await q.stats('work')).pending).toBe(1);
+    expect((await stats(q, 'work')).pending).toBe(1);
     expect(await q.kv.get('runs/abc')).toBe('first-record');
     expect(await q.kv.get('other')).toBeUndefined();
   });
@@ -194,7 +196,7 @@ describe('Queue.enqueueBatch', () => {
     const out = await q.enqueueBatch('work', [{ payload: 'a' }, { payload: 'b' }, { payload: 'c' }]);
     expect(out).toHaveLength(3);
     expect(out.every((o) => o.kind === 'new')).toBe(true);
-    expect((await q.stats('work')).pending).toBe(3);
+    expect((await stats(q, 'work')).pending).toBe(3);
     const claimed = [];
     for (let i = 0; i < 3; i++) claimed.push((await q.claim('work'))!.job.payload);
     expect(claimed).toEqual(['a', 'b', 'c']);
@@ -202,19 +204,19 @@ describe('Queue.enqueueBatch', () => {
 
   it('returns no ids for an empty batch and writes nothing', async () => {
     const { q } = await freshQueue();
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     expect(await q.enqueueBatch('work', [])).toEqual([]);
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 
   it('writes none of a batch when one item fails', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'existing', { id: 'taken' });
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     await expect(
       q.enqueueBatch('work', [{ payload: 1, kvPut: { k: 1 } }, { payload: 2 }, { payload: 3, id: 'taken' }]),
     ).rejects.toMatchObject({ name: 'DuplicateJobId' });
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 
   it('deduplicates within one batch', async () => {
@@ -224,19 +226,19 @@ describe('Queue.enqueueBatch', () => {
       { payload: 2, dedupKey: 'k' },
     ]);
     expect(b).toEqual({ kind: 'alreadyEnqueued', id: a!.id });
-    expect((await q.stats('work')).pending).toBe(1);
+    expect((await stats(q, 'work')).pending).toBe(1);
   });
 
   it('rejects a batch repeating an id override and writes nothing', async () => {
     const { q } = await freshQueue();
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     await expect(
       q.enqueueBatch('work', [
         { payload: 1, id: 'same' },
         { payload: 2, id: 'same' },
       ]),
     ).rejects.toMatchObject({ name: 'DuplicateJobId' });
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 });
 
@@ -248,7 +250,7 @@ describe('payloads', () => {
   it('a large payload round-trips unchanged through enqueue, claim, nack and re-claim', async () => {
     const { q } = await freshQueue({ defaults: NO_BACKOFF });
     const { id } = await q.enqueue('work', big);
-    expect((await q.getJob(id))?.payload).toEqual(bigCopy);
+    expect((await getJob(q, id))?.payload).toEqual(bigCopy);
     const c1 = (await q.claim('work'))!;
     expect(c1.job.payload).toEqual(bigCopy);
     await q.nack(c1, 'again');

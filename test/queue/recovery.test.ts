@@ -3,6 +3,8 @@ import type { AutoDeadLetterReason } from '../../src/queue/types.ts';
 import type { JobRecord } from '../../src/store/db.ts';
 import { dump } from '../support/dump.ts';
 import { NO_BACKOFF, T0, freshQueue } from '../support/queue.ts';
+import { getJob, jobHistory, stats } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 describe('Queue.reap', () => {
   it('returns an expired claim to pending with the same id, and its next delivery counts one more', async () => {
@@ -11,8 +13,8 @@ describe('Queue.reap', () => {
     await q.claim('work', { leaseMs: 0 });
     expect(await q.claim('work')).toBeUndefined();
     expect(await q.reap()).toEqual({ requeued: [id], deadLettered: [], skipped: 0 });
-    expect(await q.getJob(id)).toMatchObject({ state: 'pending', owner: null, claimToken: null, attempts: 1 });
-    expect((await q.getJob(id))?.leaseUntil).toBeUndefined();
+    expect(await getJob(q, id)).toMatchObject({ state: 'pending', owner: null, claimToken: null, attempts: 1 });
+    expect((await getJob(q, id))?.leaseUntil).toBeUndefined();
     expect((await q.claim('work'))?.job).toMatchObject({ id, attempts: 2, payload: 'p' });
   });
 
@@ -26,8 +28,8 @@ describe('Queue.reap', () => {
     clock.advance(10);
     expect(await q.reap()).toEqual({ requeued: [], deadLettered: [id], skipped: 0 });
     expect(await q.claim('work')).toBeUndefined();
-    expect(await q.getJob(id)).toMatchObject({ state: 'dead', lastError: 'lease expired', failedAt: T0 + 20 });
-    expect((await q.history(id)).map((h) => [h.attempt, h.outcome, h.error])).toEqual([
+    expect(await getJob(q, id)).toMatchObject({ state: 'dead', lastError: 'lease expired', failedAt: T0 + 20 });
+    expect((await jobHistory(q, id)).map((h) => [h.attempt, h.outcome, h.error])).toEqual([
       [1, 'leaseExpired', null],
       [2, 'deadLettered', 'lease expired'],
     ]);
@@ -38,9 +40,9 @@ describe('Queue.reap', () => {
     await q.enqueue('work', 1);
     await q.claim('work', { leaseMs: 300_000 });
     clock.advance(299_999);
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     expect(await q.reap()).toEqual({ requeued: [], deadLettered: [], skipped: 0 });
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 
   it('does not resurrect an acknowledged job', async () => {
@@ -49,7 +51,7 @@ describe('Queue.reap', () => {
     await q.ack((await q.claim('work', { leaseMs: 10 }))!);
     clock.advance(1000);
     await q.reap();
-    expect((await q.getJob(id))?.state).toBe('done');
+    expect((await getJob(q, id))?.state).toBe('done');
     expect(await q.claim('work')).toBeUndefined();
   });
 
@@ -62,9 +64,9 @@ describe('Queue.reap', () => {
     const out = await q.reap();
     expect(out.requeued).toEqual([retry.id]);
     expect(out.deadLettered).toEqual([last.id]);
-    expect(await q.stats('work')).toMatchObject({ pending: 1, dead: 1, claimed: 0 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 1, dead: 1, claimed: 0 });
     for (const id of [retry.id, last.id]) {
-      const job = await q.getJob(id);
+      const job = await getJob(q, id);
       expect(job).toMatchObject({ owner: null, claimToken: null });
       expect(job?.leaseUntil).toBeUndefined();
     }
@@ -77,12 +79,12 @@ describe('Queue.reap', () => {
     clock.advance(30_001);
     await q.reap();
     await expect(q.ack(first, { enqueue: [{ queue: 'next', payload: 'x' }], kvPut: { k: 'v' } })).rejects.toMatchObject({ name: 'ClaimLost' });
-    expect((await q.stats('next')).pending).toBe(0);
+    expect((await stats(q, 'next')).pending).toBe(0);
     expect(await q.kv.get('k')).toBeUndefined();
     const second = (await q.claim('work'))!;
     expect(second.job).toMatchObject({ id, attempts: 2 });
     await q.ack(second);
-    expect(await q.stats('work')).toMatchObject({ pending: 0, claimed: 0, done: 1 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 0, claimed: 0, done: 1 });
   });
 
   it('skips a corrupt claimed record without blocking the others', async () => {
@@ -90,15 +92,15 @@ describe('Queue.reap', () => {
     const healthy = await q.enqueue('work', 1);
     const corrupt = await q.enqueue('work', 2);
     await q.claimBatch('work', 2, { leaseMs: 10 });
-    await q.store.write(async (t) => {
+    await storeOf(q).write(async (t) => {
       const job = (await t.get<JobRecord>('jobs', corrupt.id))!;
       t.put('jobs', { ...job, attempts: 'garbage', historyCount: undefined });
     });
-    const corruptRecord = await q.getJob(corrupt.id);
+    const corruptRecord = await getJob(q, corrupt.id);
     clock.advance(10);
     expect(await q.reap()).toEqual({ requeued: [healthy.id], deadLettered: [], skipped: 1 });
-    expect((await q.getJob(healthy.id))?.state).toBe('pending');
-    expect(await q.getJob(corrupt.id)).toEqual(corruptRecord);
+    expect((await getJob(q, healthy.id))?.state).toBe('pending');
+    expect(await getJob(q, corrupt.id)).toEqual(corruptRecord);
   });
 
   it('calls onAutoDeadLetter inside the transaction that dead-letters, and commits its writes with it', async () => {
@@ -115,7 +117,7 @@ describe('Queue.reap', () => {
     clock.advance(10);
     await q.reap();
     expect(calls).toEqual([[id, 'lease expired']]);
-    expect((await dump(q.store)).terminals).toEqual([{ runId: 'run-1', terminalAt: 1 }]);
+    expect((await dump(storeOf(q))).terminals).toEqual([{ runId: 'run-1', terminalAt: 1 }]);
   });
 
   it('dead-letters nothing when onAutoDeadLetter throws', async () => {
@@ -128,9 +130,9 @@ describe('Queue.reap', () => {
     await q.enqueue('work', 2, { maxAttempts: 3 });
     await q.claimBatch('work', 2, { leaseMs: 10 });
     clock.advance(10);
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     await expect(q.reap()).rejects.toThrow('hook failed');
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 });
 
@@ -144,8 +146,8 @@ describe('Queue.recoverClaims', () => {
     expect(b.owner).not.toBe(a.owner);
     // Before the lease would have expired: the clock has not moved.
     expect(await b.recoverClaims((owner) => owner === b.owner)).toEqual({ requeued: [id], deadLettered: [], skipped: 0 });
-    expect(await b.stats('work')).toMatchObject({ pending: 1, claimed: 0 });
-    expect((await b.history(id)).at(-1)).toMatchObject({ outcome: 'interrupted', attempt: 1, error: null });
+    expect(await stats(b, 'work')).toMatchObject({ pending: 1, claimed: 0 });
+    expect((await jobHistory(b, id)).at(-1)).toMatchObject({ outcome: 'interrupted', attempt: 1, error: null });
     const c = (await b.claim('work'))!;
     expect(c.job).toMatchObject({ id, attempts: 2, payload: 'step-0', owner: b.owner });
   });
@@ -158,8 +160,8 @@ describe('Queue.recoverClaims', () => {
     a.close();
     const b = await reopen();
     expect(await b.recoverClaims((owner) => owner === b.owner)).toEqual({ requeued: [], deadLettered: [id], skipped: 0 });
-    expect(await b.getJob(id)).toMatchObject({ state: 'dead', lastError: 'interrupted' });
-    expect(await b.stats('work')).toMatchObject({ dead: 1, claimed: 0 });
+    expect(await getJob(b, id)).toMatchObject({ state: 'dead', lastError: 'interrupted' });
+    expect(await stats(b, 'work')).toMatchObject({ dead: 1, claimed: 0 });
     expect(calls).toEqual(['interrupted']);
   });
 
@@ -167,9 +169,9 @@ describe('Queue.recoverClaims', () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     await q.claim('work');
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     expect(await q.recoverClaims(async () => true)).toEqual({ requeued: [], deadLettered: [], skipped: 0 });
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 
   it('asks about each owner once, and only about owners of current claims', async () => {
@@ -185,20 +187,20 @@ describe('Queue.recoverClaims', () => {
     });
     expect(asked.sort()).toEqual(['a', 'b']);
     expect(out.requeued).toHaveLength(2);
-    expect(await b.stats('work')).toMatchObject({ pending: 2, claimed: 1 });
+    expect(await stats(b, 'work')).toMatchObject({ pending: 2, claimed: 1 });
   });
 
   it('rejects with the liveness check’s error and writes nothing', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     await q.claim('work');
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     await expect(
       q.recoverClaims(() => {
         throw new Error('locks unavailable');
       }),
     ).rejects.toThrow('locks unavailable');
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 });
 
@@ -234,7 +236,7 @@ describe('close and reopen', () => {
     const b = await reopen();
     expect(await b.recoverClaims((owner) => owner === b.owner)).toEqual({ requeued: [], deadLettered: [], skipped: 0 });
     expect(await b.claim('work')).toBeUndefined();
-    expect(await b.stats('work')).toMatchObject({ done: 1, claimed: 0, pending: 0 });
+    expect(await stats(b, 'work')).toMatchObject({ done: 1, claimed: 0, pending: 0 });
   });
 
   it('finds the remaining job after a clean close and reopen', async () => {
@@ -275,6 +277,6 @@ describe('close and reopen', () => {
     q.close();
     await expect(q.enqueue('work', 2)).rejects.toMatchObject({ name: 'StoreClosed' });
     await expect(q.claim('work')).rejects.toMatchObject({ name: 'StoreClosed' });
-    await expect(q.stats('work')).rejects.toMatchObject({ name: 'StoreClosed' });
+    await expect(stats(q, 'work')).rejects.toMatchObject({ name: 'StoreClosed' });
   });
 });

@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { dump } from '../support/dump.ts';
 import { T0, freshQueue } from '../support/queue.ts';
+import { getJob, jobHistory, stats } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 describe('Queue.sweep', () => {
   it('deletes an acknowledged job once its done retention has passed', async () => {
     const { q, clock } = await freshQueue({ defaults: { keepDoneMs: 20 } });
     const { id } = await q.enqueue('work', 1);
     await q.ack((await q.claim('work'))!);
-    expect((await q.getJob(id))?.state).toBe('done');
+    expect((await getJob(q, id))?.state).toBe('done');
     expect(await q.sweep()).toBe(0);
     clock.advance(30);
     expect(await q.sweep()).toBe(1);
-    expect(await q.getJob(id)).toBeUndefined();
-    expect((await q.stats('work')).done).toBe(1); // the counter outlives the record
+    expect(await getJob(q, id)).toBeUndefined();
+    expect((await stats(q, 'work')).done).toBe(1); // the counter outlives the record
   });
 
   it('measures done retention from completion, not from enqueue', async () => {
@@ -20,12 +22,12 @@ describe('Queue.sweep', () => {
     const { id } = await q.enqueue('work', 1, { delayMs: 220 });
     clock.advance(230);
     await q.ack((await q.claim('work'))!);
-    expect((await q.getJob(id))?.completedAt).toBe(T0 + 230);
+    expect((await getJob(q, id))?.completedAt).toBe(T0 + 230);
     expect(await q.sweep()).toBe(0);
-    expect((await q.getJob(id))?.state).toBe('done');
+    expect((await getJob(q, id))?.state).toBe('done');
     clock.advance(60);
     expect(await q.sweep()).toBe(1);
-    expect(await q.getJob(id)).toBeUndefined();
+    expect(await getJob(q, id)).toBeUndefined();
   });
 
   it('applies done retention per queue', async () => {
@@ -34,12 +36,12 @@ describe('Queue.sweep', () => {
     const kept = await q.enqueue('kept', 1);
     await q.ack((await q.claim('transient'))!);
     await q.ack((await q.claim('kept'))!);
-    expect(await q.getJob(transient.id)).toBeUndefined();
+    expect(await getJob(q, transient.id)).toBeUndefined();
     await q.sweep();
-    expect((await q.getJob(kept.id))?.state).toBe('done');
+    expect((await getJob(q, kept.id))?.state).toBe('done');
     clock.advance(60);
     await q.sweep();
-    expect(await q.getJob(kept.id)).toBeUndefined();
+    expect(await getJob(q, kept.id)).toBeUndefined();
   });
 
   it('applies dead retention per queue', async () => {
@@ -62,23 +64,23 @@ describe('Queue.sweep', () => {
     expect(await q.sweep()).toBe(0);
     clock.advance(1);
     expect(await q.sweep()).toBe(1);
-    expect(await q.getJob(id)).toBeUndefined();
+    expect(await getJob(q, id)).toBeUndefined();
   });
 
   it('keeps a dead job until its cutoff, then removes it from every view', async () => {
     const { q, clock } = await freshQueue({ defaults: { deadRetentionMs: 50 } });
     const { id } = await q.enqueue('work', 1);
     await q.deadLetter((await q.claim('work'))!, 'x');
-    expect((await q.getJob(id))?.failedAt).toBe(T0);
-    expect((await q.stats('work')).dead).toBe(1);
+    expect((await getJob(q, id))?.failedAt).toBe(T0);
+    expect((await stats(q, 'work')).dead).toBe(1);
     clock.advance(49);
     expect(await q.sweep()).toBe(0);
     expect(await q.deadJobs('work')).toHaveLength(1);
     clock.advance(11);
     expect(await q.sweep()).toBe(1);
     expect(await q.deadJobs('work')).toEqual([]);
-    expect((await q.stats('work')).dead).toBe(0);
-    expect(await q.getJob(id)).toBeUndefined();
+    expect((await stats(q, 'work')).dead).toBe(0);
+    expect(await getJob(q, id)).toBeUndefined();
   });
 
   it('removes the attempt history with the swept record', async () => {
@@ -88,13 +90,13 @@ describe('Queue.sweep', () => {
     await q.ack((await q.claim('work'))!);
     const dead = await q.enqueue('work', 2);
     await q.deadLetter((await q.claim('work'))!, 'y');
-    expect(await q.history(done.id)).toHaveLength(2);
-    expect(await q.history(dead.id)).toHaveLength(1);
+    expect(await jobHistory(q, done.id)).toHaveLength(2);
+    expect(await jobHistory(q, dead.id)).toHaveLength(1);
     clock.advance(10);
     expect(await q.sweep()).toBe(2);
-    expect(await q.history(done.id)).toEqual([]);
-    expect(await q.history(dead.id)).toEqual([]);
-    expect((await dump(q.store)).attempts).toEqual([]);
+    expect(await jobHistory(q, done.id)).toEqual([]);
+    expect(await jobHistory(q, dead.id)).toEqual([]);
+    expect((await dump(storeOf(q))).attempts).toEqual([]);
   });
 
   it('leaves waiting and claimed jobs alone', async () => {
@@ -104,8 +106,8 @@ describe('Queue.sweep', () => {
     await q.enqueue('work', 3);
     await q.claim('work');
     clock.advance(365 * 24 * 3600 * 1000);
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     expect(await q.sweep()).toBe(0);
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 });

@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Priority } from '../../src/queue/types.ts';
 import { dump } from '../support/dump.ts';
 import { T0, freshQueue } from '../support/queue.ts';
+import { getJob, stats } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 describe('Queue.enqueue with a due time', () => {
   it('a job scheduled in the past is immediately pending', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 'x', { runAt: T0 - 1000 });
-    expect(await q.stats('work')).toMatchObject({ pending: 1, scheduled: 0 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 1, scheduled: 0 });
     expect((await q.claim('work'))?.job.id).toBe(id);
   });
 
@@ -15,7 +17,7 @@ describe('Queue.enqueue with a due time', () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 'x', { runAt: T0 + 3_600_000 });
     expect(await q.claim('work')).toBeUndefined();
-    expect(await q.stats('work')).toMatchObject({ pending: 0, scheduled: 1 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 0, scheduled: 1 });
     expect(await q.nextDueAt('work')).toBe(T0 + 3_600_000);
   });
 
@@ -23,8 +25,8 @@ describe('Queue.enqueue with a due time', () => {
     const { q } = await freshQueue();
     const later = await q.enqueue('work', 'later', { delayMs: 500 });
     const now = await q.enqueue('work', 'now', { delayMs: 0 });
-    expect((await q.getJob(later.id))).toMatchObject({ state: 'scheduled', runAt: T0 + 500 });
-    expect((await q.getJob(now.id))).toMatchObject({ state: 'pending', runAt: T0 });
+    expect((await getJob(q, later.id))).toMatchObject({ state: 'scheduled', runAt: T0 + 500 });
+    expect((await getJob(q, now.id))).toMatchObject({ state: 'pending', runAt: T0 });
   });
 
   it('a claim promotes a job once the clock reaches its due time', async () => {
@@ -33,9 +35,9 @@ describe('Queue.enqueue with a due time', () => {
     clock.advance(99);
     expect(await q.claim('work')).toBeUndefined();
     clock.advance(101);
-    expect(await q.stats('work')).toMatchObject({ scheduled: 1, pending: 0 }); // promotion is lazy
+    expect(await stats(q, 'work')).toMatchObject({ scheduled: 1, pending: 0 }); // promotion is lazy
     expect((await q.claim('work'))?.job.id).toBe(id);
-    expect(await q.stats('work')).toMatchObject({ scheduled: 0, pending: 0, claimed: 1 });
+    expect(await stats(q, 'work')).toMatchObject({ scheduled: 0, pending: 0, claimed: 1 });
   });
 
   it('promotes all due jobs of the queue at a claim, leaving the rest pending', async () => {
@@ -45,7 +47,7 @@ describe('Queue.enqueue with a due time', () => {
     await q.enqueue('work', 'c', { delayMs: 1000 });
     clock.advance(50);
     expect((await q.claim('work'))?.job.payload).toBe('a');
-    expect(await q.stats('work')).toMatchObject({ pending: 1, scheduled: 1, claimed: 1 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 1, scheduled: 1, claimed: 1 });
     expect(await q.nextDueAt('work')).toBe(T0 + 1000);
   });
 
@@ -82,7 +84,7 @@ describe('Queue.wakeScheduled', () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 'x', { delayMs: 60_000 });
     expect(await q.wakeScheduled(id, 'signal')).toBe('woken');
-    expect(await q.stats('work')).toMatchObject({ scheduled: 0, pending: 1 });
+    expect(await stats(q, 'work')).toMatchObject({ scheduled: 0, pending: 1 });
     expect((await q.claim('work'))?.job).toMatchObject({ id, wakePayload: 'signal', wokenAt: T0, runAt: T0, payload: 'x' });
   });
 
@@ -99,10 +101,10 @@ describe('Queue.wakeScheduled', () => {
     const pending = await q.enqueue('work', 1);
     const claimed = await q.enqueue('other', 1);
     await q.claim('other');
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     expect(await q.wakeScheduled(pending.id, 'p')).toBe('notScheduled');
     expect(await q.wakeScheduled(claimed.id, 'p')).toBe('notScheduled');
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 
   it('answers notFound for unknown, cancelled, done and dead jobs', async () => {

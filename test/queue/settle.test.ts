@@ -3,6 +3,8 @@ import type { QueueEvent } from '../../src/queue/queue.ts';
 import { Priority } from '../../src/queue/types.ts';
 import { dump } from '../support/dump.ts';
 import { NO_BACKOFF, T0, freshQueue } from '../support/queue.ts';
+import { getJob, jobHistory, stats } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 const EMPTY = { pending: 0, scheduled: 0, claimed: 0, done: 0, dead: 0 };
 
@@ -13,20 +15,20 @@ describe('Queue.ack', () => {
     const out = await q.ack((await q.claim('work'))!);
     expect(out).toEqual([]);
     expect(await q.claim('work')).toBeUndefined();
-    expect(await q.getJob(id)).toBeUndefined();
-    expect(await q.history(id)).toEqual([]);
-    expect(await q.stats('work')).toEqual({ ...EMPTY, done: 1 });
+    expect(await getJob(q, id)).toBeUndefined();
+    expect(await jobHistory(q, id)).toEqual([]);
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, done: 1 });
   });
 
   it('with done retention, getJob reports pending, claimed, then done', async () => {
     const { q, clock } = await freshQueue({ defaults: { keepDoneMs: 60_000 } });
     const { id } = await q.enqueue('work', 1);
-    expect((await q.getJob(id))?.state).toBe('pending');
+    expect((await getJob(q, id))?.state).toBe('pending');
     const c = (await q.claim('work'))!;
-    expect((await q.getJob(id))?.state).toBe('claimed');
+    expect((await getJob(q, id))?.state).toBe('claimed');
     clock.advance(7);
     await q.ack(c);
-    const job = await q.getJob(id);
+    const job = await getJob(q, id);
     expect(job).toMatchObject({ state: 'done', completedAt: T0 + 7, owner: null, claimToken: null });
     expect(job?.leaseUntil).toBeUndefined();
     expect(await q.leaseExpiry(id)).toBeUndefined();
@@ -34,19 +36,19 @@ describe('Queue.ack', () => {
 
   it('getJob of an unknown id is undefined', async () => {
     const { q } = await freshQueue();
-    expect(await q.getJob('nonexistent')).toBeUndefined();
+    expect(await getJob(q, 'nonexistent')).toBeUndefined();
   });
 
   it('stats track the job lifecycle', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     await q.enqueue('work', 2);
-    expect(await q.stats('work')).toEqual({ ...EMPTY, pending: 2 });
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, pending: 2 });
     const c = (await q.claim('work'))!;
-    expect(await q.stats('work')).toEqual({ ...EMPTY, pending: 1, claimed: 1 });
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, pending: 1, claimed: 1 });
     await q.ack(c);
-    expect(await q.stats('work')).toEqual({ ...EMPTY, pending: 1, done: 1 });
-    expect(await q.stats('unknown')).toEqual(EMPTY);
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, pending: 1, done: 1 });
+    expect(await stats(q, 'unknown')).toEqual(EMPTY);
   });
 
   it('applies follow-up enqueues and KV effects atomically with the ack', async () => {
@@ -59,7 +61,7 @@ describe('Queue.ack', () => {
     expect((await q.claim('next'))?.job).toMatchObject({ id: out[0]!.id, payload: 'second' });
     expect(await q.kv.get('runs/1')).toBeUndefined();
     expect(await q.kv.get('runs/2')).toBe('done');
-    expect((await q.stats('work')).done).toBe(1);
+    expect((await stats(q, 'work')).done).toBe(1);
   });
 
   it('downgrades a deduplicated follow-up instead of failing', async () => {
@@ -74,15 +76,15 @@ describe('Queue.ack', () => {
     });
     expect(out[0]).toEqual({ kind: 'alreadyEnqueued', id: existing.id });
     expect(out[1]?.kind).toBe('new');
-    expect((await q.stats('next')).pending).toBe(2);
-    expect((await q.stats('work')).done).toBe(1);
+    expect((await stats(q, 'next')).pending).toBe(2);
+    expect((await stats(q, 'work')).done).toBe(1);
   });
 
   it('schedules a follow-up in the future', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     await q.ack((await q.claim('work'))!, { enqueue: [{ queue: 'next', payload: 'x', runAt: T0 + 300_000 }] });
-    expect(await q.stats('next')).toMatchObject({ scheduled: 1, pending: 0 });
+    expect(await stats(q, 'next')).toMatchObject({ scheduled: 1, pending: 0 });
     expect(await q.claim('next')).toBeUndefined();
   });
 
@@ -95,7 +97,7 @@ describe('Queue.ack', () => {
       await q.ack(c, c.job.payload === 'first' ? { enqueue: [{ queue: 'work', payload: 'second' }] } : undefined);
     }
     expect(processed).toBe(2);
-    expect(await q.stats('work')).toEqual({ ...EMPTY, done: 2 });
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, done: 2 });
   });
 
   it('runs effects.apply inside the settlement’s transaction', async () => {
@@ -109,14 +111,14 @@ describe('Queue.ack', () => {
         t.put('runs', { runId: 'r1', state: 'done', updatedAt: T0 });
       },
     });
-    expect((await dump(q.store)).runs).toEqual([{ runId: 'r1', state: 'done', updatedAt: T0 }]);
+    expect((await dump(storeOf(q))).runs).toEqual([{ runId: 'r1', state: 'done', updatedAt: T0 }]);
   });
 
   it('applies nothing when the effects fail, and the job stays claimed until recovered and settled again', async () => {
     const { q, clock } = await freshQueue();
     await q.enqueue('work', 'payload');
     const c = (await q.claim('work'))!;
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     const failing = {
       enqueue: [{ queue: 'next', payload: 'follow-up' }],
       kvPut: { 'runs/1': 'done' },
@@ -125,9 +127,9 @@ describe('Queue.ack', () => {
       },
     };
     await expect(q.ack(c, failing)).rejects.toThrow('storage stalled');
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
     expect(await q.kv.get('runs/1')).toBeUndefined();
-    expect((await q.stats('next')).pending).toBe(0);
+    expect((await stats(q, 'next')).pending).toBe(0);
     clock.advance(60_000);
     await q.reap();
     const again = (await q.claim('work'))!;
@@ -135,7 +137,7 @@ describe('Queue.ack', () => {
     const out = await q.ack(again, { enqueue: failing.enqueue, kvPut: failing.kvPut });
     expect(out.map((o) => o.kind)).toEqual(['new']);
     expect(await q.kv.get('runs/1')).toBe('done');
-    expect((await q.stats('next')).pending).toBe(1);
+    expect((await stats(q, 'next')).pending).toBe(1);
   });
 
   it('emits settled, then enqueued for each follow-up queue', async () => {
@@ -160,7 +162,7 @@ describe('settlement fencing', () => {
     const c = (await q.claim('work', { leaseMs: 1 }))!;
     clock.advance(5000);
     await q.ack(c);
-    expect(await q.stats('work')).toEqual({ ...EMPTY, done: 1 });
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, done: 1 });
   });
 
   it('a stale claim cannot settle a job re-claimed by a fresh delivery', async () => {
@@ -170,16 +172,15 @@ describe('settlement fencing', () => {
     clock.advance(5000);
     await q.reap();
     const fresh = (await q.claim('work'))!;
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     await expect(q.ack(stale)).rejects.toMatchObject({ name: 'ClaimLost', details: { jobId: stale.job.id, state: 'claimed' } });
     await expect(q.nack(stale, 'x')).rejects.toMatchObject({ name: 'ClaimLost' });
     await expect(q.deadLetter(stale, 'x')).rejects.toMatchObject({ name: 'ClaimLost' });
     await expect(q.ensureLease(stale, 1000)).rejects.toMatchObject({ name: 'ClaimLost' });
-    await expect(q.renewLease(stale, 1000)).rejects.toMatchObject({ name: 'ClaimLost' });
-    expect(await dump(q.store)).toEqual(before);
-    expect(await q.stats('work')).toEqual({ ...EMPTY, claimed: 1 });
+    expect(await dump(storeOf(q))).toEqual(before);
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, claimed: 1 });
     await q.ack(fresh);
-    expect(await q.stats('work')).toEqual({ ...EMPTY, done: 1 });
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, done: 1 });
   });
 
   it('a stale claim cannot settle a job the reaper dead-lettered', async () => {
@@ -191,8 +192,8 @@ describe('settlement fencing', () => {
     await expect(q.ack(stale)).rejects.toMatchObject({ name: 'ClaimLost', details: { state: 'dead' } });
     await expect(q.nack(stale, 'x')).rejects.toMatchObject({ name: 'ClaimLost' });
     await expect(q.deadLetter(stale, 'x')).rejects.toMatchObject({ name: 'ClaimLost' });
-    await expect(q.renewLease(stale, 1000)).rejects.toMatchObject({ name: 'ClaimLost' });
-    expect(await q.stats('work')).toEqual({ ...EMPTY, dead: 1 });
+    await expect(q.ensureLease(stale, 1000)).rejects.toMatchObject({ name: 'ClaimLost' });
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, dead: 1 });
     expect(await q.claim('work')).toBeUndefined();
   });
 
@@ -203,18 +204,18 @@ describe('settlement fencing', () => {
     await q.ack(c);
     await expect(q.nack(c, 'x')).rejects.toMatchObject({ name: 'ClaimLost', details: { state: null } });
     await expect(q.ack(c)).rejects.toMatchObject({ name: 'ClaimLost' });
-    expect(await q.stats('work')).toEqual({ ...EMPTY, done: 1 });
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, done: 1 });
   });
 
   it('rejects a claim with a forged token and applies none of its effects', async () => {
     const { q } = await freshQueue();
     await q.enqueue('work', 1);
     const c = (await q.claim('work'))!;
-    const before = await dump(q.store);
+    const before = await dump(storeOf(q));
     await expect(q.ack({ ...c, token: 'forged' }, { kvPut: { k: 1 }, enqueue: [{ queue: 'next', payload: 1 }] })).rejects.toMatchObject({
       name: 'ClaimLost',
     });
-    expect(await dump(q.store)).toEqual(before);
+    expect(await dump(storeOf(q))).toEqual(before);
   });
 });
 
@@ -231,7 +232,7 @@ describe('Queue.nack', () => {
     const { id } = await q.enqueue('work', 1);
     const out = await q.nack((await q.claim('work'))!, 'boom');
     expect(out.kind).toBe('retried');
-    expect(await q.stats('work')).toMatchObject({ pending: 0, claimed: 0, scheduled: 1 });
+    expect(await stats(q, 'work')).toMatchObject({ pending: 0, claimed: 0, scheduled: 1 });
     expect(await q.claim('work')).toBeUndefined();
     clock.advance(20);
     expect((await q.claim('work'))?.job).toMatchObject({ id, attempts: 2, lastError: 'boom' });
@@ -273,15 +274,15 @@ describe('Queue.nack', () => {
     expect((await q.nack((await q.claim('work'))!, 'one')).kind).toBe('retried');
     expect(await q.nack((await q.claim('work'))!, 'two')).toEqual({ kind: 'deadLettered', followUps: [] });
     expect(await q.claim('work')).toBeUndefined();
-    expect(await q.getJob(id)).toMatchObject({ state: 'dead', attempts: 2, lastError: 'two', failedAt: T0 });
+    expect(await getJob(q, id)).toMatchObject({ state: 'dead', attempts: 2, lastError: 'two', failedAt: T0 });
   });
 
   it('a job with maxAttempts 1 is dead after one failed attempt', async () => {
     const { q } = await freshQueue();
     const { id } = await q.enqueue('work', 1, { maxAttempts: 1 });
     await q.nack((await q.claim('work'))!, 'x');
-    expect((await q.getJob(id))?.state).toBe('dead');
-    expect(await q.stats('work')).toEqual({ ...EMPTY, dead: 1 });
+    expect((await getJob(q, id))?.state).toBe('dead');
+    expect(await stats(q, 'work')).toEqual({ ...EMPTY, dead: 1 });
   });
 
   it('drops the effects of a nack while attempts remain', async () => {
@@ -289,8 +290,8 @@ describe('Queue.nack', () => {
     await q.enqueue('work', 1);
     const out = await q.nack((await q.claim('work'))!, 'x', { effects: { enqueue: [{ queue: 'notify', payload: 'failed' }], kvPut: { 'runs/1': 'failed' } } });
     expect(out.kind).toBe('retried');
-    expect(await q.stats('work')).toMatchObject({ scheduled: 1, dead: 0 });
-    expect((await q.stats('notify')).pending).toBe(0);
+    expect(await stats(q, 'work')).toMatchObject({ scheduled: 1, dead: 0 });
+    expect((await stats(q, 'notify')).pending).toBe(0);
     expect(await q.kv.get('runs/1')).toBeUndefined();
   });
 
@@ -300,7 +301,7 @@ describe('Queue.nack', () => {
     const out = await q.nack((await q.claim('work'))!, 'x', { effects: { enqueue: [{ queue: 'notify', payload: 'failed' }], kvPut: { 'runs/1': 'failed' } } });
     expect(out.kind).toBe('deadLettered');
     expect(out.kind === 'deadLettered' && out.followUps.map((f) => f.kind)).toEqual(['new']);
-    expect((await q.stats('work')).dead).toBe(1);
+    expect((await stats(q, 'work')).dead).toBe(1);
     expect((await q.claim('notify'))?.job.payload).toBe('failed');
     expect(await q.kv.get('runs/1')).toBe('failed');
   });
@@ -313,8 +314,8 @@ describe('Queue.deadLetter', () => {
     const c = (await q.claim('work'))!;
     clock.advance(3);
     await q.deadLetter(c, 'permanent failure');
-    expect(await q.getJob(id)).toMatchObject({ state: 'dead', attempts: 1, lastError: 'permanent failure', failedAt: T0 + 3, owner: null, claimToken: null });
-    expect(await q.stats('work')).toMatchObject({ dead: 1, claimed: 0 });
+    expect(await getJob(q, id)).toMatchObject({ state: 'dead', attempts: 1, lastError: 'permanent failure', failedAt: T0 + 3, owner: null, claimToken: null });
+    expect(await stats(q, 'work')).toMatchObject({ dead: 1, claimed: 0 });
   });
 
   it('applies its effects atomically', async () => {
@@ -325,8 +326,8 @@ describe('Queue.deadLetter', () => {
       kvPut: { 'runs/1': 'failed' },
     });
     expect(out.map((o) => o.kind)).toEqual(['new']);
-    expect((await q.stats('work')).dead).toBe(1);
-    expect((await q.stats('notify')).pending).toBe(1);
+    expect((await stats(q, 'work')).dead).toBe(1);
+    expect((await stats(q, 'notify')).pending).toBe(1);
     expect((await q.claim('notify'))?.job.payload).toBe('failed');
     expect(await q.kv.get('runs/1')).toBe('failed');
   });
@@ -339,7 +340,7 @@ describe('Queue.deadLetter', () => {
     await expect(q.deadLetter(c, 'bad input', { enqueue: [{ queue: 'notify', payload: 'failed' }], kvPut: { 'runs/1': 'failed' } })).rejects.toMatchObject({
       name: 'ClaimLost',
     });
-    expect((await q.stats('notify')).pending).toBe(0);
+    expect((await stats(q, 'notify')).pending).toBe(0);
     expect(await q.kv.get('runs/1')).toBeUndefined();
   });
 });

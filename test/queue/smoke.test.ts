@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MockClock } from '../../src/core/clock.ts';
 import { Queue } from '../../src/queue/queue.ts';
 import { freshStoreOptions } from '../support/idb.ts';
+import { stats } from '../../src/inspect.ts';
 
 describe('Queue', () => {
   it('enqueues, claims and acknowledges a job', async () => {
@@ -12,7 +13,7 @@ describe('Queue', () => {
     expect(c?.job.id).toBe(id);
     expect(c?.job.attempts).toBe(1);
     await q.ack(c!);
-    expect(await q.stats('email')).toEqual({ pending: 0, scheduled: 0, claimed: 0, done: 1, dead: 0 });
+    expect(await stats(q, 'email')).toEqual({ pending: 0, scheduled: 0, claimed: 0, done: 1, dead: 0 });
     q.close();
   });
 });

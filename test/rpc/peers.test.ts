@@ -10,6 +10,7 @@ import { names } from '../../src/rpc/protocol.ts';
 import { gatedRunner, settle, waitFor } from '../runtime/harness.ts';
 import { fresh } from '../runtime/lifecycle.ts';
 import { jobsOfRun } from '../runtime/peek.ts';
+import { engineOf } from '../support/internals.ts';
 
 const QUEUE = 'workflow-steps';
 
@@ -17,7 +18,7 @@ describe('peers', () => {
   it('ignores a cancel message for a step whose cancel is not stored, and the run succeeds', async () => {
     const runner = gatedRunner(() => Outcome.succeed('kept'));
     const { runtime, db } = await fresh({ workflows: { wf: runner } });
-    const unlink = linkPeers(runtime.queue, db.name, 'me', QUEUE);
+    const unlink = linkPeers(engineOf(runtime), db.name, 'me', QUEUE);
     try {
       await runtime.submit({ workflow: 'wf', runId: 'r', input: 'x' });
       const step = await runner.entered();
@@ -38,7 +39,7 @@ describe('peers', () => {
     const runner = gatedRunner(() => Outcome.succeed('late'));
     const { runtime, db, reopen } = await fresh({ workflows: { wf: runner } });
     const other = await reopen();
-    const unlinks = [linkPeers(runtime.queue, db.name, 'executor', QUEUE), linkPeers(other.queue, db.name, 'other', QUEUE)];
+    const unlinks = [linkPeers(engineOf(runtime), db.name, 'executor', QUEUE), linkPeers(engineOf(other), db.name, 'other', QUEUE)];
     try {
       await runtime.submit({ workflow: 'wf', runId: 'r', input: 'x' });
       const step = await runner.entered();

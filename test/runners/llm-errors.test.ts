@@ -4,6 +4,7 @@
  * that nothing is memoized, and that no secret reaches a message.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MockClock } from '../../src/core/clock.ts';
 import { isWorkflowError } from '../../src/core/errors.ts';
 import { isStepError, type StepError } from '../../src/core/outcome.ts';
 import { createLlm, type ChatRequest, type LlmOptions } from '../../src/runners/llm.ts';
@@ -53,6 +54,13 @@ describe('llm.chat failures', () => {
     expect(err.kind).toBe('transient');
     expect(err.retryAfterMs).toBeGreaterThan(55_000);
     expect(err.retryAfterMs).toBeLessThanOrEqual(60_000);
+  });
+
+  it('reads an HTTP-date Retry-After against the injected clock', async () => {
+    const clock = new MockClock(Date.UTC(2030, 0, 1));
+    const at = new Date(clock.now() + 90_000).toUTCString();
+    const err = await failWith({ kind: 'status', status: 503, retryAfter: at }, ASK, { clock });
+    expect(err.retryAfterMs).toBe(90_000);
   });
 
   it('500 without Retry-After is transient with the runtime backoff', async () => {

@@ -11,6 +11,8 @@ import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Step } from '../../src/runtime/types.ts';
 import { deferred, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
+import { memo, queueOf, recoverNow } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 /**
  * Attempt 1 blocks until `abandoned` is released, after its lease ran out and attempt 2 took
@@ -42,7 +44,7 @@ function twoAttempts(onAbandoned: (s: Step) => Promise<void>) {
 async function loseFirstAttempt(rt: Runtime, clock: { advance(ms: number): void }, entered: Promise<void>): Promise<void> {
   await entered;
   clock.advance(1001);
-  await rt.queue.reap();
+  await queueOf(rt).reap();
 }
 
 describe('an abandoned delivery', () => {
@@ -59,16 +61,16 @@ describe('an abandoned delivery', () => {
     t.abandoned.resolve();
     await t.done.promise;
     expect(isWorkflowError(putError, 'ClaimLost')).toBe(true);
-    await expect(rt.memo('r', 0).get('stale')).resolves.toBeUndefined();
-    await expect(rt.memo('r', 0).contentGet({ request: 1 })).resolves.toBeUndefined();
-    await expect(rt.memo('r', 0).get('live')).resolves.toBe('attempt 2');
+    await expect(memo(rt, 'r', 0).get('stale')).resolves.toBeUndefined();
+    await expect(memo(rt, 'r', 0).contentGet({ request: 1 })).resolves.toBeUndefined();
+    await expect(memo(rt, 'r', 0).get('live')).resolves.toBe('attempt 2');
     t.live.resolve();
     await expect(rt.wait('r')).resolves.toMatchObject({ status: 'succeeded', result: 'from attempt 2' });
   });
 
   it('does not replace the live attempt\'s progress, stored or shown', async () => {
     // A write queued after a checkpoint commits after it (writes are queued in order).
-    const barrier = () => rt.queue.store.write(async () => undefined);
+    const barrier = () => storeOf(rt).write(async () => undefined);
     const t = twoAttempts(async (s) => {
       s.progress('stale 1');
       await barrier(); // its checkpoint found the claim gone
@@ -100,12 +102,12 @@ describe('an abandoned delivery', () => {
     const other = await f.reopen();
     await rt.submit({ workflow: 'wf', runId: 'r', input: '' });
     await t.entered.promise;
-    await other.recoverNow(); // takes attempt 1's claim back as its owner's (its lease has not run out)
+    await recoverNow(other); // takes attempt 1's claim back as its owner's (its lease has not run out)
     f.clock.advance(1000); // the executor's next poll finds the step pending again
     await t.attempt2.promise;
     t.live.resolve();
     await waitFor(async () => (await rt.status('r'))?.state === 'succeeded', 5000, 'the run ended by attempt 2');
-    const replayRecords = async () => (await rt.queue.store.read((tx) => tx.getAll<{ key: string }>('memos', undefined), ['memos'])).filter((m) => m.key.startsWith('r:'));
+    const replayRecords = async () => (await storeOf(rt).read((tx) => tx.getAll<{ key: string }>('memos', undefined), ['memos'])).filter((m) => m.key.startsWith('r:'));
     const before = await replayRecords();
     t.abandoned.resolve();
     await t.done.promise;

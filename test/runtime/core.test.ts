@@ -1,21 +1,20 @@
 /**
- * `RuntimeCore` on a `QueueCore`: what a worker host needs without the full `Queue` and the
- * test/devtools calls of `Runtime` (issue #6, bundle size). Every other runtime suite runs the
- * same code through `Runtime`; this one checks the lean classes work on their own.
+ * The one `Runtime`, as a worker host opens it (no inspection calls), and its seam to the
+ * inspection functions of `stepwise/inspect`: the standalone `Queue` API on a runtime's own
+ * queue is that same queue (owner, events, recovery hooks), not a second one.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MockClock } from '../../src/core/clock.ts';
 import { Outcome, StepError } from '../../src/core/outcome.ts';
+import { queueOf, recoverNow, stats } from '../../src/inspect.ts';
 import { Queue } from '../../src/queue/queue.ts';
-import { QueueCore } from '../../src/queue/queue-core.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
-import { RuntimeCore } from '../../src/runtime/runtime-core.ts';
 import type { RuntimeOptions } from '../../src/runtime/options.ts';
 import { freshStoreOptions } from '../support/idb.ts';
 import { T0, recordingHook, scriptedRunner, waitFor } from './harness.ts';
 
-async function openCore(options: Partial<RuntimeOptions>): Promise<RuntimeCore> {
-  const runtime = await RuntimeCore.open({
+async function openCore(options: Partial<RuntimeOptions>): Promise<Runtime> {
+  const runtime = await Runtime.open({
     workflows: { wf: scriptedRunner([Outcome.succeed('done')]) },
     retry: { baseDelayMs: 0, jitter: 0 },
     ...options,
@@ -26,16 +25,34 @@ async function openCore(options: Partial<RuntimeOptions>): Promise<RuntimeCore> 
   return runtime;
 }
 
-describe('RuntimeCore', () => {
-  it('runs on a QueueCore, not a full Queue; Runtime runs on a Queue', async () => {
-    const core = await openCore({});
-    expect(core.queue).toBeInstanceOf(QueueCore);
-    expect(core.queue).not.toBeInstanceOf(Queue);
-    expect(core).not.toBeInstanceOf(Runtime);
-    const full = await Runtime.open({ workflows: { wf: scriptedRunner([Outcome.succeed('done')]) }, ...(await freshStoreOptions()), clock: new MockClock(T0) });
-    onTestFinished(() => full.close());
-    expect(full).toBeInstanceOf(RuntimeCore);
-    expect(full.queue).toBeInstanceOf(Queue);
+describe('Runtime', () => {
+  it('hands out its own queue through queueOf: same owner, and a job that queue dead-letters ends its run', async () => {
+    const clock = new MockClock(T0);
+    const runtime = await Runtime.open({
+      workflows: { wf: scriptedRunner([Outcome.succeed('done')]) },
+      retry: { maxAttempts: 1, baseDelayMs: 0, jitter: 0 },
+      leaseMs: 1000,
+      ...(await freshStoreOptions()),
+      clock,
+    });
+    onTestFinished(() => runtime.close());
+    const q = queueOf(runtime);
+    expect(q).toBeInstanceOf(Queue);
+    expect(queueOf(runtime)).toBe(q);
+    expect(q.owner).toBe(runtime.owner);
+    const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
+    expect(await q.claim('workflow-steps')).toBeDefined();
+    clock.advance(1000);
+    expect((await q.reap()).deadLettered).toHaveLength(1);
+    expect(await runtime.status(runId)).toMatchObject({ state: 'failed', error: 'lease expired' });
+    expect(await stats(runtime, 'workflow-steps')).toMatchObject({ claimed: 0, dead: 1 });
+    await recoverNow(runtime); // nothing left to recover: changes nothing
+    expect(await stats(q, 'workflow-steps')).toMatchObject({ claimed: 0, dead: 1 });
+  });
+
+  it('refuses a target that is neither a Runtime nor a Queue', async () => {
+    await expect(stats({} as Runtime, 'workflow-steps')).rejects.toMatchObject({ name: 'InvalidArgument' });
+    await expect(recoverNow({} as Runtime)).rejects.toMatchObject({ name: 'InvalidArgument' });
   });
 
   it('runs a run to success and notifies a hook', async () => {

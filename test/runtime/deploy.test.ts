@@ -10,9 +10,10 @@ import type { JobRecord } from '../../src/store/db.ts';
 import { recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
 import { jobsIn, jobsOfRun } from './peek.ts';
+import { storeOf } from '../support/internals.ts';
 
 function allJobs(rt: Runtime): Promise<JobRecord[]> {
-  return rt.queue.store.read((t) => t.getAll<JobRecord>('jobs', undefined), ['jobs']);
+  return storeOf(rt).read((t) => t.getAll<JobRecord>('jobs', undefined), ['jobs']);
 }
 
 describe('a deploy: the executor lacks what another build accepted', () => {

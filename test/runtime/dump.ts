@@ -4,11 +4,12 @@
  */
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import { TABLES, type TableName } from '../../src/store/db.ts';
+import { storeOf } from '../support/internals.ts';
 
 export type TableDump = Record<TableName, unknown[]>;
 
 export function dumpTables(runtime: Runtime): Promise<TableDump> {
-  return runtime.queue.store.read(async (t) => {
+  return storeOf(runtime).read(async (t) => {
     const out = {} as TableDump;
     for (const table of TABLES) out[table] = await t.getAll(table, undefined);
     return out;

@@ -3,7 +3,7 @@
  * covered by test/queue/kv.test.ts).
  *
  * Mapping: `kvGet(key)` → `runtime.kv.get(key)` (`undefined` when absent), `kvPut` →
- * `runtime.queue.kv.put`; `KvValueTooLarge` → `PayloadTooLarge` (the cap is `maxPayloadBytes`,
+ * `queueOf(runtime).kv.put`; `KvValueTooLarge` → `PayloadTooLarge` (the cap is `maxPayloadBytes`,
  * measured as UTF-8 JSON). A "lost settlement" (H9) is made as in test/runtime/errors.test.ts: a
  * second runtime on the same database recovers the claim while the runner is still running.
  */
@@ -16,6 +16,8 @@ import type { Effects, Step } from '../../src/runtime/types.ts';
 import { rejectsWritingNothing } from './dump.ts';
 import { recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
+import { queueOf, recoverNow, stats, terminalMarkers } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 /** Every step stages `app/step-<n> = done`, then returns its scripted outcome (or throws). */
 function stagingRunner(script: (StepOutcome | (() => never))[]) {
@@ -39,7 +41,7 @@ function thrown(call: () => unknown): unknown {
 
 async function drained(rt: Runtime): Promise<void> {
   await waitFor(async () => {
-    const s = await rt.queue.stats('workflow-steps');
+    const s = await stats(rt, 'workflow-steps');
     return s.pending === 0 && s.claimed === 0 && s.scheduled === 0;
   }, 5000, 'the steps queue to drain');
 }
@@ -57,7 +59,7 @@ describe('Effects and the app KV', () => {
     const { runtime: rt } = await fresh({ start: false });
     const e = await rejectsWritingNothing(rt, () => rt.submit({ workflow: 'wf', input: '', kvWrites: { 'app/ok': 1, 'workflow/x': 'v' } }));
     expect(isWorkflowError(e, 'ReservedKvKey')).toBe(true);
-    expect((await rt.queue.stats('workflow-steps')).pending).toBe(0);
+    expect((await stats(rt, 'workflow-steps')).pending).toBe(0);
     await expect(rt.kv.get('app/ok')).resolves.toBeUndefined();
   });
 
@@ -97,7 +99,7 @@ describe('Effects and the app KV', () => {
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
     expect(hook.outcomes[0]).toMatchObject({ status: 'failed', error: 'denied' });
     await expect(rt.kv.get('app/step-0')).resolves.toBe('done');
-    expect((await rt.queue.stats('workflow-steps')).dead).toBe(0); // a verdict, not a dead letter
+    expect((await stats(rt, 'workflow-steps')).dead).toBe(0); // a verdict, not a dead letter
   });
 
   it('a runner-issued cancel keeps its staged effects', async () => {
@@ -144,7 +146,7 @@ describe('Effects and the app KV', () => {
     await rt.submit({ workflow: 'wf', input: '' });
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
     expect(hook.outcomes[0]).toMatchObject({ status: 'failed', error: 'permanent failure' });
-    expect((await rt.queue.stats('workflow-steps')).dead).toBe(1);
+    expect((await stats(rt, 'workflow-steps')).dead).toBe(1);
     await expect(rt.kv.get('app/step-0')).resolves.toBeUndefined();
   });
 
@@ -187,7 +189,7 @@ describe('Effects and the app KV', () => {
       s.effects.put('app/replayed', 'v');
       s.effects.delete('app/stale');
       if (step0Calls === 1) {
-        await b.recoverNow(); // b takes the claim away: a's settlement will be lost
+        await recoverNow(b); // b takes the claim away: a's settlement will be lost
         await a.stop({ drain: false });
       }
       return Outcome.next('step1');
@@ -195,7 +197,7 @@ describe('Effects and the app KV', () => {
     const f = await fresh({ stepOutputReplay: true, workflows: { wf: runner } });
     const a = f.runtime;
     const b = await f.reopen();
-    await a.queue.kv.put('app/stale', 'old');
+    await queueOf(a).kv.put('app/stale', 'old');
     const { runId } = await a.submit({ workflow: 'wf', runId: 'replay-effects', input: '' });
     await waitFor(() => step0Calls === 1, 5000, 'delivery 1');
     await settle(50);
@@ -381,9 +383,9 @@ describe('Effects and the app KV', () => {
     // The hooks' effects commit with their notifications' acks, just after the calls.
     await waitFor(async () => (await rt.kv.get('app/hook/a')) !== undefined && (await rt.kv.get('app/hook/b')) !== undefined, 5000, 'hook effects');
     // Runs, events, markers, memos and notifications exist, yet the KV holds only caller keys.
-    const keys = (await rt.queue.store.read((t) => t.getAllKeys('kv', undefined), ['kv'])) as string[];
+    const keys = (await storeOf(rt).read((t) => t.getAllKeys('kv', undefined), ['kv'])) as string[];
     expect(keys.sort()).toEqual(['app/hook/a', 'app/hook/b', 'app/submitted', 'app/user']);
-    expect((await rt.terminalMarkers()).length).toBe(2);
+    expect((await terminalMarkers(rt)).length).toBe(2);
     // Callers cannot reach the reserved prefix through any runtime path.
     expect(isWorkflowError(await rt.submit({ workflow: 'wf', input: 1, kvWrites: { 'workflow/runs/a': 'x' } }).catch((e: unknown) => e), 'ReservedKvKey')).toBe(true);
     await expect(rt.kv.scan('workflow/')).resolves.toEqual({ entries: [] });

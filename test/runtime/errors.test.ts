@@ -5,11 +5,12 @@ import { hashJson } from '../../src/core/json.ts';
 import { Outcome, StepError } from '../../src/core/outcome.ts';
 import { backoffDelay, retryPolicy } from '../../src/core/retry.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
-import { remainingDelay } from '../../src/runtime/settlement.ts';
+import { remainingDelay } from '../../src/runtime/replay.ts';
 import type { Step } from '../../src/runtime/types.ts';
 import type { JobRecord } from '../../src/store/db.ts';
 import { T0, freshRuntime, recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { STEPS, Slot, jobsIn, memoRecords, runRecord } from './peek.ts';
+import { getJob, queueOf, recoverNow, stats, sweepNow, terminalMarkers } from '../../src/inspect.ts';
 
 function always(error: () => never) {
   return scriptedRunner([error]);
@@ -20,7 +21,7 @@ describe('Step errors, retries, backoff and dead letters', () => {
     let deadWhenHookRan = -1;
     const self = new Slot<Runtime>();
     const hook = recordingHook('recorder', async () => {
-      deadWhenHookRan = (await self.value.queue.stats(STEPS)).dead;
+      deadWhenHookRan = (await stats(self.value, STEPS)).dead;
     });
     const runner = always(() => {
       throw StepError.permanent('nope');
@@ -68,7 +69,7 @@ describe('Step errors, retries, backoff and dead letters', () => {
     await settle(50);
     expect(runner.calls.map((s) => s.attempts)).toEqual([1, 2, 3]);
     expect(hook.outcomes).toHaveLength(1);
-    expect((await runtime.queue.stats(STEPS)).dead).toBe(1);
+    expect((await stats(runtime, STEPS)).dead).toBe(1);
     expect((await runtime.history(runId)).map((h) => [h.attempt, h.outcome])).toEqual([
       [1, 'retried'],
       [2, 'retried'],
@@ -92,7 +93,7 @@ describe('Step errors, retries, backoff and dead letters', () => {
     await settle(30);
     expect(hook.outcomes).toHaveLength(1);
     expect(runner.calls.map((s) => s.attempts)).toEqual([1, 2]);
-    expect((await runtime.queue.stats(STEPS)).dead).toBe(0);
+    expect((await stats(runtime, STEPS)).dead).toBe(0);
     await runtime.close();
   });
 
@@ -127,7 +128,7 @@ describe('Step errors, retries, backoff and dead letters', () => {
         throw StepError.transient('boom');
       },
       async (s: Step) => {
-        lastErrorSeen = (await self.value.queue.getJob(s.jobId))!.lastError;
+        lastErrorSeen = (await getJob(self.value, s.jobId))!.lastError;
         return Outcome.succeed('ok');
       },
     ]);
@@ -136,9 +137,9 @@ describe('Step errors, retries, backoff and dead letters', () => {
     self.set(runtime);
     const { clock } = fresh;
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x', maxAttempts: 3 });
-    await waitFor(async () => (await runtime.queue.stats(STEPS)).scheduled === 1, 5000, 'scheduled retry');
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 1 });
-    expect(await runtime.queue.claim(STEPS)).toBeUndefined();
+    await waitFor(async () => (await stats(runtime, STEPS)).scheduled === 1, 5000, 'scheduled retry');
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 1 });
+    expect(await queueOf(runtime).claim(STEPS)).toBeUndefined();
     clock.advance(999);
     await settle(50);
     expect(runner.calls).toHaveLength(1);
@@ -153,7 +154,7 @@ describe('Step errors, retries, backoff and dead letters', () => {
     const order: [string, number, number][] = [];
     const self = new Slot<Runtime>();
     const runner = async (s: Step) => {
-      order.push([s.runId, s.attempts, (await self.value.queue.getJob(s.jobId))!.priority]);
+      order.push([s.runId, s.attempts, (await getJob(self.value, s.jobId))!.priority]);
       if (s.runId === 'high' && s.attempts === 1) throw StepError.transient('once');
       return Outcome.succeed(null);
     };
@@ -178,7 +179,7 @@ describe('Step errors, retries, backoff and dead letters', () => {
     const runner = async (s: Step) => {
       if (s.payload === 'transient') {
         if (s.attempts === 1) throw StepError.transient('transient error');
-        seen = await self.value.queue.getJob(s.jobId);
+        seen = await getJob(self.value, s.jobId);
         return Outcome.succeed(null);
       }
       if (s.payload === 'permanent') throw StepError.permanent('permanent failure');
@@ -196,7 +197,7 @@ describe('Step errors, retries, backoff and dead letters', () => {
     await runtime.wait(b.runId);
     const [dead] = await jobsIn(runtime, 'dead');
     expect(dead).toMatchObject({ state: 'dead', attempts: 1, maxAttempts: 5, lastError: 'permanent failure', failedAt: clock.now() });
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ dead: 1, claimed: 0 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ dead: 1, claimed: 0 });
 
     const c = await runtime.submit({ workflow: 'wf', input: 'single', maxAttempts: 1 });
     await runtime.wait(c.runId);
@@ -241,7 +242,7 @@ describe('Step errors, retries, backoff and dead letters', () => {
       (err: unknown) => err,
     );
     expect(isWorkflowError(e, 'RunTerminal')).toBe(true);
-    expect((await runtime.queue.getJob(stepIds[0]!))?.state).toBe('dead');
+    expect((await getJob(runtime, stepIds[0]!))?.state).toBe('dead');
     await settle(30);
     expect(runner.calls).toHaveLength(5);
     expect(hookCalls).toBe(5);
@@ -251,20 +252,20 @@ describe('Step errors, retries, backoff and dead letters', () => {
     expect(deadNote).toMatchObject({ hook: 'recorder', lastError: 'hook down', runId: runIds[0] });
     await runtime.stop();
     await runtime.requeueDead(deadNote.jobId);
-    expect(await runtime.queue.getJob(deadNote.jobId)).toMatchObject({ state: 'pending', attempts: 0, lastError: null, failedAt: null });
+    expect(await getJob(runtime, deadNote.jobId)).toMatchObject({ state: 'pending', attempts: 0, lastError: null, failedAt: null });
     await runtime.start();
     await waitFor(() => hookCalls === 6, 5000, 'requeued notification');
     expect(hook.outcomes.at(-1)).toMatchObject({ runId: runIds[0], status: 'failed', error: 'gone' });
 
     // After the dead-retention sweep removed a record, requeueing it fails JobNotFound.
     clock.advance(60_001);
-    await runtime.sweepNow();
+    await sweepNow(runtime);
     const gone = await runtime.requeueDead(stepIds[1]!).then(
       () => undefined,
       (err: unknown) => err,
     );
     expect(isWorkflowError(gone, 'JobNotFound')).toBe(true);
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 0, dead: 0 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 0, dead: 0 });
     await runtime.close();
   });
 
@@ -297,14 +298,14 @@ describe('Delays on the injected clock', () => {
     const runner = scriptedRunner([Outcome.next('step1', { delayMs: 60_000 }), Outcome.succeed('final')]);
     const { runtime, clock } = await freshRuntime({ workflows: { wf: runner }, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'start' });
-    await waitFor(async () => (await runtime.queue.stats(STEPS)).scheduled === 1, 5000, 'scheduled');
+    await waitFor(async () => (await stats(runtime, STEPS)).scheduled === 1, 5000, 'scheduled');
     expect(await runtime.status(runId)).toMatchObject({ state: 'scheduled', stepNumber: 1, wakeAt: T0 + 60_000 });
     await settle(50);
     expect(hook.outcomes).toHaveLength(0);
     clock.advance(59_000);
     await settle(50);
     expect(runner.calls).toHaveLength(1);
-    expect((await runtime.queue.stats(STEPS)).scheduled).toBe(1);
+    expect((await stats(runtime, STEPS)).scheduled).toBe(1);
     clock.advance(2000);
     await waitFor(() => hook.outcomes.length === 1, 5000, 'hook');
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'succeeded', finalStep: 1, result: 'final' });
@@ -315,9 +316,9 @@ describe('Delays on the injected clock', () => {
   it('the runtime reads the queue\'s clock: every timestamp it writes comes from it', async () => {
     const { runtime, clock } = await freshRuntime({ start: false });
     expect(runtime.clock.now()).toBe(T0);
-    expect(runtime.queue.clock.now()).toBe(T0);
+    expect(queueOf(runtime).clock.now()).toBe(T0);
     clock.advance(60_000);
-    expect(runtime.queue.clock.now()).toBe(T0 + 60_000);
+    expect(queueOf(runtime).clock.now()).toBe(T0 + 60_000);
     await runtime.close();
 
     let entered!: () => void;
@@ -335,7 +336,7 @@ describe('Delays on the injected clock', () => {
     f.clock.advance(30_000);
     release();
     expect(await f.runtime.wait(runId)).toMatchObject({ submittedAt: 10_000, terminalAt: 40_000 });
-    expect(await f.runtime.terminalMarkers()).toEqual([{ runId, terminalAt: 40_000 }]);
+    expect(await terminalMarkers(f.runtime)).toEqual([{ runId, terminalAt: 40_000 }]);
     expect(await runRecord(f.runtime, runId)).toMatchObject({ submittedAt: 10_000, terminalAt: 40_000 });
     await f.runtime.close();
   });
@@ -351,7 +352,7 @@ describe('Delays on the injected clock', () => {
     const slotB = new Slot<Runtime>();
     const runner = scriptedRunner([
       async () => {
-        await slotB.value.recoverNow(); // b takes the claim away from a: a's settlement will be rejected
+        await recoverNow(slotB.value); // b takes the claim away from a: a's settlement will be rejected
         await slotA.value.stop({ drain: false });
         return Outcome.next('p', { delayMs: 10_000 });
       },
@@ -390,8 +391,8 @@ describe('Delays on the injected clock', () => {
     expect(await runtime.wait(now.runId)).toMatchObject({ status: 'succeeded', finalStep: 1 });
     const later = await runtime.submit({ workflow: 'wf', input: 'later' });
     await waitFor(async () => (await runtime.status(later.runId))?.state === 'scheduled', 5000, 'scheduled');
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ scheduled: 1, pending: 0 });
-    expect(await runtime.queue.claim(STEPS)).toBeUndefined();
+    expect(await stats(runtime, STEPS)).toMatchObject({ scheduled: 1, pending: 0 });
+    expect(await queueOf(runtime).claim(STEPS)).toBeUndefined();
     await runtime.close();
   });
 

@@ -11,11 +11,13 @@ import type { Step } from '../../src/runtime/types.ts';
 import { freshStoreOptions } from '../support/idb.ts';
 import { deferred, recordingHook, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
+import { sweepNow } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 const DAY = 24 * 3600_000;
 
 function events(rt: Runtime): Promise<EventRecord[]> {
-  return rt.queue.store.read((t) => t.getAll<EventRecord>('events', undefined), ['events']);
+  return storeOf(rt).read((t) => t.getAll<EventRecord>('events', undefined), ['events']);
 }
 
 describe('a buffered event', () => {
@@ -37,7 +39,7 @@ describe('a buffered event', () => {
     await rt.submit({ workflow: 'wf', runId: 'first', input: '' });
     await waitFor(async () => (await rt.status('first'))?.state === 'waiting', 5000, 'the wait');
     // A payload buffered beside the registration, the waiter not woken: the step after the timeout reads it.
-    await rt.queue.store.write(async (t) => {
+    await storeOf(rt).write(async (t) => {
       const ev = (await t.get<EventRecord>('events', 'k'))!;
       t.put('events', { ...ev, buffered: { payload: 'a', at: clock.now(), id: 'buffer-a' } });
     });
@@ -60,17 +62,17 @@ describe('a buffered event', () => {
     const { runtime: rt, clock } = await fresh({ eventRetentionMs: 60_000 });
     await rt.sendEvent('orphan', 'sent after its run ended');
     await rt.sendEvent('watched', 'x');
-    await rt.queue.store.write(async (t) => {
+    await storeOf(rt).write(async (t) => {
       const ev = (await t.get<EventRecord>('events', 'watched'))!;
       t.put('events', { ...ev, waiter: { runId: 'r', jobId: 'j' } });
     });
     clock.advance(10_000);
     await rt.sendEvent('young', 'y');
     clock.advance(50_000); // the first two exactly 60 s old: kept (strict cutoff)
-    expect((await rt.sweepNow()).events).toBe(0);
+    expect((await sweepNow(rt)).events).toBe(0);
     expect((await events(rt)).map((e) => e.key)).toEqual(['orphan', 'watched', 'young']);
     clock.advance(1);
-    expect((await rt.sweepNow()).events).toBe(2);
+    expect((await sweepNow(rt)).events).toBe(2);
     expect(await events(rt)).toEqual([
       { key: 'watched', waiter: { runId: 'r', jobId: 'j' } },
       expect.objectContaining({ key: 'young', buffered: expect.objectContaining({ payload: 'y' }) }),

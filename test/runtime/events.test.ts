@@ -16,6 +16,8 @@ import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Step } from '../../src/runtime/types.ts';
 import { T0, deferred, recordingHook, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
+import { getJob, queueOf, stats } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 const HOUR = 3600_000;
 
@@ -37,7 +39,7 @@ function probe(key: string, timeoutMs?: number, beforeStep1?: (s: Step) => Promi
 }
 
 function events(rt: Runtime): Promise<EventRecord[]> {
-  return rt.queue.store.read((t) => t.getAll<EventRecord>('events', undefined), ['events']);
+  return storeOf(rt).read((t) => t.getAll<EventRecord>('events', undefined), ['events']);
 }
 
 async function waiting(rt: Runtime, runId: string): Promise<void> {
@@ -51,7 +53,7 @@ describe('Events', () => {
     const { runtime: rt, clock } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
     const { runId } = await rt.submit({ workflow: 'wf', input: '' });
     await waiting(rt, runId);
-    expect((await rt.queue.stats('workflow-steps')).scheduled).toBe(1);
+    expect((await stats(rt, 'workflow-steps')).scheduled).toBe(1);
     expect(await rt.sendEvent('order-1', 'paid')).toBe('delivered');
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
     expect(clock.now()).toBe(T0); // no clock advance
@@ -70,7 +72,7 @@ describe('Events', () => {
 
     const hook = recordingHook();
     const next = await f.reopen({ hooks: [hook] });
-    expect((await next.queue.stats('workflow-steps')).scheduled).toBe(1);
+    expect((await stats(next, 'workflow-steps')).scheduled).toBe(1);
     expect((await next.status(runId))?.state).toBe('waiting');
     await next.start();
     expect(await next.sendEvent('approval', 'approved')).toBe('delivered');
@@ -197,7 +199,7 @@ describe('Events', () => {
     const { runId } = await rt.submit({ workflow: 'wf', input: '' });
     await waiting(rt, runId);
     // The race: a buffered payload next to the registration, the waiter not woken.
-    await rt.queue.store.write(async (t) => {
+    await storeOf(rt).write(async (t) => {
       const ev = (await t.get<EventRecord>('events', 'order-7'))!;
       t.put('events', { ...ev, buffered: { payload: 'late', at: clock.now() } });
     });
@@ -266,7 +268,7 @@ describe('Events', () => {
     const { runtime: rt, clock } = await fresh({ workflows: { wf: runner }, hooks: [hook] });
     const { runId } = await rt.submit({ workflow: 'wf', input: '' });
     await waiting(rt, runId);
-    await rt.queue.store.write(async (t) => {
+    await storeOf(rt).write(async (t) => {
       const ev = (await t.get<EventRecord>('events', 'order-11'))!;
       t.put('events', { ...ev, buffered: { payload: 'late', at: clock.now() } });
     });
@@ -282,12 +284,12 @@ describe('Events', () => {
 
   it('queue wake semantics the events rely on', async () => {
     const { runtime: rt, clock } = await fresh({ start: false });
-    const q = rt.queue;
+    const q = queueOf(rt);
     const { id } = await q.enqueue('work', 'p', { delayMs: 60_000 });
     clock.advance(1000);
     const T = clock.now();
     expect(await q.wakeScheduled(id, 'signal')).toBe('woken');
-    expect(await q.stats('work')).toMatchObject({ scheduled: 0, pending: 1 });
+    expect(await stats(q, 'work')).toMatchObject({ scheduled: 0, pending: 1 });
     const c = (await q.claim('work'))!;
     expect(c.job).toMatchObject({ id, wakePayload: 'signal', wokenAt: T, attempts: 1 });
     expect(c.job.runAt).toBe(T);
@@ -315,7 +317,7 @@ describe('Events', () => {
 
   it('(queue form) a woken job keeps its wake payload across a nack and redelivery', async () => {
     const { runtime: rt, clock } = await fresh({ start: false, retry: { baseDelayMs: 5000, jitter: 0 } });
-    const q = rt.queue;
+    const q = queueOf(rt);
     const { id } = await q.enqueue('work', 'p', { delayMs: 60_000 });
     const T = clock.now();
     expect(await q.wakeScheduled(id, 'signal')).toBe('woken');
@@ -360,7 +362,7 @@ describe('Events', () => {
     // Crash: runtime 1 is dropped without closing; a new one opens the same database.
     const hook = recordingHook();
     const next = await f.reopen({ hooks: [hook] });
-    const step1 = (await next.queue.getJob(await stepJobId(next, runId)))!;
+    const step1 = (await getJob(next, await stepJobId(next, runId)))!;
     expect(step1).toMatchObject({ state: 'pending', wakePayload: 'p' });
     expect(await events(next)).toEqual([{ key: 'k-buffered', buffered: { payload: 'q', at: T0, id: expect.any(String) as string } }]);
     await next.start();
@@ -424,6 +426,6 @@ describe('Events', () => {
 
 /** The job id of a run's current step, read from the run record. */
 async function stepJobId(rt: Runtime, runId: string): Promise<string> {
-  const run = await rt.queue.store.read((t) => t.get<{ jobId?: string }>('runs', runId), ['runs']);
+  const run = await storeOf(rt).read((t) => t.get<{ jobId?: string }>('runs', runId), ['runs']);
   return run!.jobId!;
 }

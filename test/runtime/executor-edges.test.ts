@@ -12,6 +12,7 @@ import type { Step } from '../../src/runtime/types.ts';
 import { T0, deferred, scriptedRunner, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
 import { jobsIn, jobsOfRun } from './peek.ts';
+import { storeOf } from '../support/internals.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -27,7 +28,7 @@ interface Hold {
 
 /** Lets the test hold one write of `rt` (the next one after `arm()`) until `release()`. */
 function holdWrites(rt: Runtime, hold: { current?: Hold }): Hold {
-  const store = rt.queue.store;
+  const store = storeOf(rt);
   const orig = store.write.bind(store);
   const reached = deferred<void>();
   const gate = deferred<void>();
@@ -57,7 +58,7 @@ describe('executor edges', () => {
       Outcome.succeed('paid twice'),
     ]);
     const { runtime: rt, clock } = await fresh({ leaseMs: 1000, reapIntervalMs: 100, workflows: { wf: runner } });
-    const store = rt.queue.store;
+    const store = storeOf(rt);
     const orig = store.write.bind(store);
     // Only the settlement (it ends the run) is strict here: reaps and claims still commit.
     vi.spyOn(store, 'write').mockImplementation((body, options) =>
@@ -114,7 +115,7 @@ describe('executor edges', () => {
     const runner = scriptedRunner([Outcome.succeed('paid')]);
     // With step-output replay on, a delivery reads its replay record before it starts the runner.
     const { runtime: rt } = await fresh({ start: false, stepOutputReplay: true, workflows: { wf: runner } });
-    const store = rt.queue.store;
+    const store = storeOf(rt);
     const orig = store.read.bind(store);
     const reached = deferred<void>();
     const gate = deferred<void>();

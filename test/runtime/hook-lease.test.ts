@@ -13,13 +13,15 @@ import type { JobRecord } from '../../src/store/db.ts';
 import { deferred, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
 import { isNotification } from './peek.ts';
+import { recoverNow } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
 async function notificationJobs(rt: Runtime): Promise<JobRecord[]> {
-  return (await rt.queue.store.read((t) => t.getAll<JobRecord>('jobs', undefined), ['jobs'])).filter(isNotification);
+  return (await storeOf(rt).read((t) => t.getAll<JobRecord>('jobs', undefined), ['jobs'])).filter(isNotification);
 }
 
 describe('terminal hooks under a lease', () => {
@@ -45,7 +47,7 @@ describe('terminal hooks under a lease', () => {
       clock.set(until - 1);
       await settle(20);
       clock.set(until);
-      await rt.recoverNow();
+      await recoverNow(rt);
       await settle(20);
     }
     expect(calls).toEqual([1]);
@@ -68,7 +70,7 @@ describe('terminal hooks under a lease', () => {
     const f = await fresh({ leaseMs: 3000, hooks: [hook] });
     await f.runtime.submit({ workflow: 'wf', input: '' });
     await waitFor(() => signals.length === 1, 5000, 'the hook');
-    await (await f.reopen()).recoverNow(); // another instance takes the claim back
+    await recoverNow(await f.reopen()); // another instance takes the claim back
     f.clock.advance(1000); // the next renewal (a third of the lease) finds the claim gone
     await waitFor(() => signals[0]!.aborted, 2000, 'the abort');
     expect(isWorkflowError(signals[0]!.reason, 'ClaimLost')).toBe(true);
@@ -84,7 +86,7 @@ describe('terminal hooks under a lease', () => {
     const f = await fresh({ leaseMs: 3000, hooks: [webhookHook({ url: 'https://hooks.example/x', fetch: fetchFake })] });
     await f.runtime.submit({ workflow: 'wf', input: '' });
     await waitFor(() => posts.length === 1, 5000, 'the POST');
-    await (await f.reopen()).recoverNow();
+    await recoverNow(await f.reopen());
     f.clock.advance(1000);
     await waitFor(() => posts[0]!.aborted, 2000, 'the abort of the POST');
   });
@@ -108,7 +110,7 @@ describe('terminal hooks under a lease', () => {
     };
     const f = await fresh({ hooks: [hook] });
     const a = f.runtime;
-    const store = a.queue.store;
+    const store = storeOf(a);
     const orig = store.write.bind(store);
     vi.spyOn(store, 'write').mockImplementation((body, options) => {
       if (!hold.armed) return orig(body, options);
@@ -118,7 +120,7 @@ describe('terminal hooks under a lease', () => {
     });
     await a.submit({ workflow: 'wf', input: '' });
     await hold.reached.promise; // call 1 returned; its acknowledgement waits
-    await (await f.reopen()).recoverNow(); // another instance takes the notification back
+    await recoverNow(await f.reopen()); // another instance takes the notification back
     f.clock.advance(1000); // a's next poll claims it again: call 2 starts
     await waitFor(() => calls.length === 2, 5000, 'the second delivery');
     hold.gate.resolve(); // delivery 1's acknowledgement is fenced off (ClaimLost) and it ends

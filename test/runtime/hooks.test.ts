@@ -23,11 +23,13 @@ import type { JobRecord } from '../../src/store/db.ts';
 import { dumpTables } from './dump.ts';
 import { T0, deferred, recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
+import { queueOf, recoverNow, stats } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 const STEPS = 'workflow-steps';
 
 function notificationJobs(rt: Runtime): Promise<JobRecord[]> {
-  return rt.queue.store.read(async (t) => (await t.getAll<JobRecord>('jobs', undefined)).filter((j) => j.headers['workflow.terminal'] !== undefined), ['jobs']);
+  return storeOf(rt).read(async (t) => (await t.getAll<JobRecord>('jobs', undefined)).filter((j) => j.headers['workflow.terminal'] !== undefined), ['jobs']);
 }
 
 function thrown(call: () => unknown): unknown {
@@ -101,17 +103,17 @@ describe('Terminal hooks and notifications', () => {
     const hook = recordingHook('effects', async (o, e) => {
       e.put(`app/outcomes/${o.runId}`, o.status);
       e.enqueue({ queue: 'side-effects', payload: o.runId });
-      ackedBefore = [await rt.kv.get(`app/outcomes/${o.runId}`), (await rt.queue.stats('side-effects')).pending];
+      ackedBefore = [await rt.kv.get(`app/outcomes/${o.runId}`), (await stats(rt, 'side-effects')).pending];
     });
     const rt = (await fresh({ hooks: [hook], workflows: { wf: scriptedRunner([Outcome.succeed('')]) } })).runtime;
     await rt.submit({ workflow: 'wf', runId: 'hooked', input: '' });
     await waitFor(async () => (await rt.kv.get('app/outcomes/hooked')) !== undefined, 5000, 'the hook effects');
     expect(ackedBefore).toEqual([undefined, 0]); // staged, not applied while the hook ran
     await expect(rt.kv.get('app/outcomes/hooked')).resolves.toBe('succeeded');
-    expect(await rt.queue.stats('side-effects')).toMatchObject({ pending: 1 });
-    const job = (await rt.queue.claim('side-effects'))!;
+    expect(await stats(rt, 'side-effects')).toMatchObject({ pending: 1 });
+    const job = (await queueOf(rt).claim('side-effects'))!;
     expect(job.job.payload).toBe('hooked');
-    expect(await rt.queue.claim('side-effects')).toBeUndefined();
+    expect(await queueOf(rt).claim('side-effects')).toBeUndefined();
     expect(await notificationJobs(rt)).toEqual([]);
   });
 
@@ -145,9 +147,9 @@ describe('Terminal hooks and notifications', () => {
     const { runId } = await rt.submit({ workflow: 'wf', input: '' });
     await rt.wait(runId);
     await settle();
-    expect(await rt.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0, done: 1 });
+    expect(await stats(rt, STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0, done: 1 });
     expect((await dumpTables(rt)).jobs).toEqual([]);
-    expect(await rt.queue.claim(STEPS)).toBeUndefined();
+    expect(await queueOf(rt).claim(STEPS)).toBeUndefined();
   });
 
   it('observes(outcome) = false skips the notification for that outcome', async () => {
@@ -162,7 +164,7 @@ describe('Terminal hooks and notifications', () => {
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
     await settle();
     expect(hook.outcomes.map((o) => [o.runId, o.status])).toEqual([['bad', 'failed']]);
-    expect(await rt.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0, done: 3 }); // 2 steps + 1 notification
+    expect(await stats(rt, STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0, done: 3 }); // 2 steps + 1 notification
   });
 
   it('an observes() that throws still notifies (a broken filter loses nothing)', async () => {
@@ -231,7 +233,7 @@ describe('Terminal hooks and notifications', () => {
     const running = deferred<void>();
     const runner = scriptedRunner([
       async () => {
-        await b.recoverNow(); // delivery 1's settlement will be lost
+        await recoverNow(b); // delivery 1's settlement will be lost
         await a.stop({ drain: false });
         return Outcome.succeed('done');
       },
@@ -256,8 +258,8 @@ describe('Terminal hooks and notifications', () => {
     await settle();
     expect(hook.outcomes).toHaveLength(1);
     expect(hook.outcomes[0]).toMatchObject({ runId: 'phantom', status: 'cancelled' });
-    expect(await b.queue.claim(STEPS)).toBeUndefined();
-    expect(await b.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0 });
+    expect(await queueOf(b).claim(STEPS)).toBeUndefined();
+    expect(await stats(b, STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0 });
   });
 
   it('at most one notification per committed termination', async () => {
@@ -334,7 +336,7 @@ describe('Terminal hooks and notifications', () => {
     await rt.wait(runId);
     await settle(100);
     expect(server.received).toHaveLength(1);
-    expect(await rt.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0, done: 3 }); // 2 steps + 1 notification
+    expect(await stats(rt, STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0, done: 3 }); // 2 steps + 1 notification
   });
 
   it('failed and cancelled outcomes carry their error in the body', async () => {
@@ -492,13 +494,13 @@ describe('Terminal hooks and notifications', () => {
     await rt.wait(runId);
     await waitFor(async () => (await rt.kv.get('a')) === 'v', 5000, 'the hook effects');
     await expect(rt.kv.get('b')).resolves.toBeUndefined();
-    expect((await rt.queue.stats('follow-up')).pending).toBe(1);
+    expect((await stats(rt, 'follow-up')).pending).toBe(1);
     for (const call of [() => kept!.put('c', 'v'), () => kept!.delete('c'), () => kept!.enqueue({ queue: 'follow-up', payload: 2 })]) {
       expect(isWorkflowError(thrown(call), 'EffectsSealed')).toBe(true);
     }
     await settle();
     await expect(rt.kv.get('c')).resolves.toBeUndefined();
-    expect((await rt.queue.stats('follow-up')).pending).toBe(1);
+    expect((await stats(rt, 'follow-up')).pending).toBe(1);
   });
 
   it('the terminal-effects handle enforces the same KV rules', async () => {
@@ -544,8 +546,8 @@ describe('Terminal hooks and notifications', () => {
     expect(outcomes[1]).toEqual(outcomes[0]);
     expect(outcomes[0]).toMatchObject({ runId, status: 'succeeded', result: { ok: true }, headers: { tenant: 't1' }, finalStep: 1 });
     await expect(b.kv.get('app/hooked')).resolves.toBe(2);
-    expect((await b.queue.stats('mail')).pending).toBe(1);
-    expect((await b.queue.claim('mail'))!.job.payload).toBe(2);
+    expect((await stats(b, 'mail')).pending).toBe(1);
+    expect((await queueOf(b).claim('mail'))!.job.payload).toBe(2);
     expect(await b.deadJobs()).toEqual([]);
   });
 

@@ -6,6 +6,7 @@ import { afterEach } from 'vitest';
 import type { RuntimeOptions } from '../../src/runtime/options.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import { freshRuntime, type Fresh } from './harness.ts';
+import { storeOf } from '../support/internals.ts';
 
 const open = new Set<Runtime>();
 
@@ -30,6 +31,6 @@ afterEach(async () => {
     await rt.stop({ drain: false }).catch(() => undefined);
     // A blocked runner keeps a drain waiting: give it a moment, then cut the connection.
     await Promise.race([rt.close().catch(() => undefined), new Promise((r) => setTimeout(r, 100))]);
-    rt.queue.store.close();
+    storeOf(rt).close();
   }
 });

@@ -8,6 +8,7 @@ import type { Step } from '../../src/runtime/types.ts';
 import type { JobRecord } from '../../src/store/db.ts';
 import { deferred, freshRuntime, gatedRunner, recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { STEPS, Slot, isNotification, jobsOfRun } from './peek.ts';
+import { getJob, queueOf, stats } from '../../src/inspect.ts';
 
 describe('Step progression and payload threading', () => {
   it('a single-step run succeeds, reports step 0 and fires the hook once', async () => {
@@ -65,7 +66,7 @@ describe('Step progression and payload threading', () => {
     const notifications: JobRecord[] = [];
     const self = new Slot<Runtime>();
     const runner = async (s: Step) => {
-      seenJobs.push((await self.value.queue.getJob(s.jobId))!);
+      seenJobs.push((await getJob(self.value, s.jobId))!);
       if (s.stepNumber === 0) return Outcome.next(s.payload === 'y' ? 'verdict' : 'p');
       if (s.payload === 'verdict') return Outcome.fail('declined');
       throw StepError.transient('t');
@@ -159,8 +160,8 @@ describe('Step progression and payload threading', () => {
     await rtA.stop();
     await rtB.stop();
     await rtB.submit({ workflow: 'wf', runId: 'run-b2', input: 3 });
-    expect(await rtA.queue.claim('wf-a')).toBeUndefined();
-    expect((await rtA.queue.claim('wf-b'))?.job.runId).toBe('run-b2');
+    expect(await queueOf(rtA).claim('wf-a')).toBeUndefined();
+    expect((await queueOf(rtA).claim('wf-b'))?.job.runId).toBe('run-b2');
     await rtA.close();
     await rtB.close();
   });
@@ -180,7 +181,7 @@ describe('Step progression and payload threading', () => {
     await runtime.wait(runId);
 
     // Queue form: three idle waiters; one job wakes exactly one, a batch of two wakes the other two.
-    const q = runtime.queue;
+    const q = queueOf(runtime);
     const claimed: (string | undefined)[] = [];
     const waiters = [0, 1, 2].map(() => q.claimWait('other', 10_000).then((c) => claimed.push(c?.job.id)));
     await settle(20);
@@ -205,7 +206,7 @@ describe('Outcomes', () => {
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'succeeded', result: 'done' });
     expect(hook.outcomes[0]!.error).toBeUndefined();
     await settle(20);
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ dead: 0, pending: 0, claimed: 0, done: 2 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ dead: 0, pending: 0, claimed: 0, done: 2 });
     expect(await runtime.status(runId)).toMatchObject({ state: 'succeeded', result: 'done' });
     await runtime.close();
   });
@@ -220,7 +221,7 @@ describe('Outcomes', () => {
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'failed', error: 'agent declined the task' });
     expect(hook.outcomes[0]!.result).toBeUndefined();
     expect(await runtime.status(runId)).toMatchObject({ state: 'failed', error: 'agent declined the task' });
-    expect((await runtime.queue.stats(STEPS)).dead).toBe(0);
+    expect((await stats(runtime, STEPS)).dead).toBe(0);
     expect(await runtime.deadJobs()).toEqual([]);
     await runtime.close();
   });
@@ -240,7 +241,7 @@ describe('Outcomes', () => {
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'cancelled', error: 'upstream aborted' });
     expect(hook.outcomes[0]!.result).toBeUndefined();
     expect(await runtime.status(runId)).toMatchObject({ state: 'cancelled', error: 'upstream aborted' });
-    expect((await runtime.queue.stats(STEPS)).dead).toBe(0);
+    expect((await stats(runtime, STEPS)).dead).toBe(0);
     expect(states).toContain('cancelled');
     expect(states).not.toContain('cancelling');
     await runtime.close();
@@ -261,10 +262,10 @@ describe('Outcomes', () => {
     });
     const a = await runtime.submit({ workflow: 'verdict', input: 'x' });
     expect(await runtime.wait(a.runId)).toMatchObject({ status: 'failed', error: 'no' });
-    expect((await runtime.queue.stats(STEPS)).dead).toBe(0);
+    expect((await stats(runtime, STEPS)).dead).toBe(0);
     const b = await runtime.submit({ workflow: 'broken', input: 'x' });
     expect(await runtime.wait(b.runId)).toMatchObject({ status: 'failed', error: 'no' });
-    expect((await runtime.queue.stats(STEPS)).dead).toBe(1);
+    expect((await stats(runtime, STEPS)).dead).toBe(1);
     await waitFor(() => hook.outcomes.length === 2, 5000, 'hooks');
     expect(hook.outcomes.map((o) => [o.runId, o.status, o.error])).toEqual([
       [a.runId, 'failed', 'no'],

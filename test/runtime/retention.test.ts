@@ -18,6 +18,8 @@ import type { Tx } from '../../src/store/tx.ts';
 import { freshStoreOptions } from '../support/idb.ts';
 import { deferred, recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
+import { clearMemos, memo, stats, sweepNow, terminalMarkers } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 const MIN = 60_000;
 
@@ -29,7 +31,7 @@ async function endPending(rt: Runtime, runId: string): Promise<void> {
 
 /** Makes `store.write` hand its bodies a transaction whose `getAll` on `table` fails while `fail()` says so. */
 function failListing(rt: Runtime, table: string, fail: () => boolean) {
-  const store = rt.queue.store;
+  const store = storeOf(rt);
   const orig = store.write.bind(store);
   return vi.spyOn(store, 'write').mockImplementation((body, options) =>
     orig((t: Tx) => {
@@ -57,7 +59,7 @@ describe('The retention sweeper and terminal markers', () => {
     const { runtime } = await fresh({ memoRetentionMs: MIN, hooks: [hook], workflows: { wf: scriptedRunner([Outcome.succeed('done')]) } });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
-    const markers = await runtime.terminalMarkers();
+    const markers = await terminalMarkers(runtime);
     expect(markers).toHaveLength(1);
     expect(markers[0]!.runId).toBe(runId);
   });
@@ -72,11 +74,11 @@ describe('The retention sweeper and terminal markers', () => {
     const { runtime, clock } = await fresh({ workflows: { wf: runner } });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     await runtime.wait(runId);
-    expect(await runtime.terminalMarkers()).toEqual([]);
+    expect(await terminalMarkers(runtime)).toEqual([]);
     clock.advance(30 * 24 * 3600 * 1000);
     await settle();
-    expect((await runtime.sweepNow()).markers).toBe(0);
-    await expect(runtime.memo(runId, 0).get('k')).resolves.toBe('kept');
+    expect((await sweepNow(runtime)).markers).toBe(0);
+    await expect(memo(runtime, runId, 0).get('k')).resolves.toBe('kept');
   });
 
   it('failed runs get a marker too', async () => {
@@ -85,13 +87,13 @@ describe('The retention sweeper and terminal markers', () => {
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
     expect(hook.outcomes[0]).toMatchObject({ status: 'failed', error: 'boom' });
-    expect((await runtime.terminalMarkers()).map((m) => m.runId)).toEqual([runId]);
+    expect((await terminalMarkers(runtime)).map((m) => m.runId)).toEqual([runId]);
   });
 
   it('a permanent step error commits its marker with the dead letter', async () => {
     const seen: { markers: MarkerRecord[]; stats: QueueStats }[] = [];
     const hook = recordingHook('recorder', async () => {
-      seen.push({ markers: await rt.terminalMarkers(), stats: await rt.queue.stats('workflow-steps') });
+      seen.push({ markers: await terminalMarkers(rt), stats: await stats(rt, 'workflow-steps') });
     });
     const runner = scriptedRunner([
       () => {
@@ -116,7 +118,7 @@ describe('The retention sweeper and terminal markers', () => {
         throw StepError.transient('flaky');
       },
       async () => {
-        markersDuringAttempt2.push(await rt.terminalMarkers());
+        markersDuringAttempt2.push(await terminalMarkers(rt));
         clock.advance(1000);
         return Outcome.succeed('done');
       },
@@ -129,7 +131,7 @@ describe('The retention sweeper and terminal markers', () => {
     expect(hook.outcomes[0]!.status).toBe('succeeded');
     expect(runner.calls).toHaveLength(2);
     expect(markersDuringAttempt2).toEqual([[]]);
-    expect(await runtime.terminalMarkers()).toEqual([{ runId, terminalAt: 11_000 }]);
+    expect(await terminalMarkers(runtime)).toEqual([{ runId, terminalAt: 11_000 }]);
   });
 
   it('a sweep clears only markers strictly older than now - retention', async () => {
@@ -137,17 +139,17 @@ describe('The retention sweeper and terminal markers', () => {
     await endPending(rt, 'old');
     clock.set(9500);
     await endPending(rt, 'young');
-    await rt.memo('old', 0).put('k', 'v');
-    await rt.memo('young', 0).put('k', 'v');
+    await memo(rt, 'old', 0).put('k', 'v');
+    await memo(rt, 'young', 0).put('k', 'v');
     clock.set(10_000);
-    expect(await rt.terminalMarkers()).toEqual([
+    expect(await terminalMarkers(rt)).toEqual([
       { runId: 'old', terminalAt: 1000 },
       { runId: 'young', terminalAt: 9500 },
     ]);
-    expect((await rt.sweepNow(1000)).markers).toBe(1);
-    expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['young']);
-    await expect(rt.memo('old', 0).get('k')).resolves.toBeUndefined();
-    await expect(rt.memo('young', 0).get('k')).resolves.toBe('v');
+    expect((await sweepNow(rt, 1000)).markers).toBe(1);
+    expect((await terminalMarkers(rt)).map((m) => m.runId)).toEqual(['young']);
+    await expect(memo(rt, 'old', 0).get('k')).resolves.toBeUndefined();
+    await expect(memo(rt, 'young', 0).get('k')).resolves.toBe('v');
   });
 
   it('a marker exactly `retention` old is kept by the sweeper tick (strict cutoff)', async () => {
@@ -155,12 +157,12 @@ describe('The retention sweeper and terminal markers', () => {
     const { runtime, clock } = await fresh({ clockStart: 10_000, memoRetentionMs: 200, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
-    expect(await runtime.terminalMarkers()).toEqual([{ runId, terminalAt: 10_000 }]);
+    expect(await terminalMarkers(runtime)).toEqual([{ runId, terminalAt: 10_000 }]);
     clock.advance(200); // the sweeper's tick at 10 200: age 200 = retention, not expired
     await settle(100);
-    expect(await runtime.terminalMarkers()).toEqual([{ runId, terminalAt: 10_000 }]);
+    expect(await terminalMarkers(runtime)).toEqual([{ runId, terminalAt: 10_000 }]);
     clock.advance(200); // the tick at 10 400 removes it
-    await waitFor(async () => (await runtime.terminalMarkers()).length === 0, 5000, 'the next tick');
+    await waitFor(async () => (await terminalMarkers(runtime)).length === 0, 5000, 'the next tick');
   });
 
   it('(history form) the cutoff is strict: before 2000 -> only 1000, before 1000 -> none, before 3001 -> all', async () => {
@@ -170,12 +172,12 @@ describe('The retention sweeper and terminal markers', () => {
       await endPending(rt, id);
     }
     clock.set(3000);
-    expect((await rt.sweepNow(2000)).markers).toBe(0); // cutoff 1000: the marker at 1000 is not before it
-    expect((await rt.sweepNow(1000)).markers).toBe(1); // cutoff 2000
-    expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['run-b', 'run-c']);
+    expect((await sweepNow(rt, 2000)).markers).toBe(0); // cutoff 1000: the marker at 1000 is not before it
+    expect((await sweepNow(rt, 1000)).markers).toBe(1); // cutoff 2000
+    expect((await terminalMarkers(rt)).map((m) => m.runId)).toEqual(['run-b', 'run-c']);
     clock.set(3002);
-    expect((await rt.sweepNow(1)).markers).toBe(2); // cutoff 3001
-    expect(await rt.terminalMarkers()).toEqual([]);
+    expect((await sweepNow(rt, 1)).markers).toBe(2); // cutoff 3001
+    expect(await terminalMarkers(rt)).toEqual([]);
   });
 
   it('the background sweeper removes expired markers and the run\'s memo entries', async () => {
@@ -183,22 +185,22 @@ describe('The retention sweeper and terminal markers', () => {
     const { runtime, clock } = await fresh({ clockStart: 10_000, memoRetentionMs: 100, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
-    await runtime.memo(runId, 0).put('k', 'cached');
+    await memo(runtime, runId, 0).put('k', 'cached');
     clock.advance(300);
-    await waitFor(async () => (await runtime.terminalMarkers()).length === 0, 5000, 'the sweeper');
-    await expect(runtime.memo(runId, 0).get('k')).resolves.toBeUndefined();
+    await waitFor(async () => (await terminalMarkers(runtime)).length === 0, 5000, 'the sweeper');
+    await expect(memo(runtime, runId, 0).get('k')).resolves.toBeUndefined();
   });
 
   it('the sweeper never touches runs without a marker (in-flight runs)', async () => {
     const { runtime, clock } = await fresh({ clockStart: 10_000, memoRetentionMs: 100 });
-    await runtime.memo('in-flight-run', 0).put('k', 'cached');
+    await memo(runtime, 'in-flight-run', 0).put('k', 'cached');
     for (let i = 0; i < 5; i++) {
       clock.advance(100);
       await settle(20);
     }
-    await expect(runtime.memo('in-flight-run', 0).get('k')).resolves.toBe('cached');
-    expect((await runtime.sweepNow(1)).markers).toBe(0);
-    await expect(runtime.memo('in-flight-run', 0).get('k')).resolves.toBe('cached');
+    await expect(memo(runtime, 'in-flight-run', 0).get('k')).resolves.toBe('cached');
+    expect((await sweepNow(runtime, 1)).markers).toBe(0);
+    await expect(memo(runtime, 'in-flight-run', 0).get('k')).resolves.toBe('cached');
   });
 
   it('markers list oldest first (time order, not id order) and read back exactly', async () => {
@@ -206,10 +208,10 @@ describe('The retention sweeper and terminal markers', () => {
     await endPending(rt, 'run-b');
     clock.set(2000);
     await endPending(rt, 'run-a');
-    await rt.memo('run-a', 0).put('k', 'v');
+    await memo(rt, 'run-a', 0).put('k', 'v');
     // Run records (and any other table) are not markers.
     expect(await rt.status('run-a')).toBeDefined();
-    expect(await rt.terminalMarkers()).toEqual([
+    expect(await terminalMarkers(rt)).toEqual([
       { runId: 'run-b', terminalAt: 1000 },
       { runId: 'run-a', terminalAt: 2000 },
     ]);
@@ -217,29 +219,29 @@ describe('The retention sweeper and terminal markers', () => {
 
   it('a marker that cannot be parsed is skipped, not fatal, and never counted', async () => {
     const { runtime: rt } = await fresh({ start: false, clockStart: 10_000, memoRetentionMs: 3600_000 });
-    await rt.memo('bystander', 0).put('k', 'v');
-    await rt.memo('real', 0).put('k', 'v');
+    await memo(rt, 'bystander', 0).put('k', 'v');
+    await memo(rt, 'real', 0).put('k', 'v');
     // Corrupt markers written by foreign code: a numeric run id, an empty one.
-    await rt.queue.store.write(async (t) => {
+    await storeOf(rt).write(async (t) => {
       t.put('terminals', { runId: 42, terminalAt: 1 });
       t.put('terminals', { runId: '', terminalAt: 2 });
       t.put('terminals', { runId: 'real', terminalAt: 3 });
     });
-    expect((await rt.sweepNow(1000)).markers).toBe(1);
-    await expect(rt.memo('real', 0).get('k')).resolves.toBeUndefined();
-    await expect(rt.memo('bystander', 0).get('k')).resolves.toBe('v');
-    expect((await rt.sweepNow(1000)).markers).toBe(0);
+    expect((await sweepNow(rt, 1000)).markers).toBe(1);
+    await expect(memo(rt, 'real', 0).get('k')).resolves.toBeUndefined();
+    await expect(memo(rt, 'bystander', 0).get('k')).resolves.toBe('v');
+    expect((await sweepNow(rt, 1000)).markers).toBe(0);
   });
 
   it('a failed sweep keeps the marker and the memos (one transaction); the next sweep retries; every step is idempotent', async () => {
     const { runtime: rt, clock } = await fresh({ start: false, clockStart: 1000, memoRetentionMs: 3600_000 });
     await endPending(rt, 'r1');
     await endPending(rt, 'r2');
-    await rt.memo('r1', 0).put('k', 'v1');
-    await rt.memo('r2', 0).put('k', 'v2');
+    await memo(rt, 'r1', 0).put('k', 'v1');
+    await memo(rt, 'r2', 0).put('k', 'v2');
     clock.set(10_000);
     // The marker deletion fails inside the sweep's transaction: nothing of it applies.
-    const store = rt.queue.store;
+    const store = storeOf(rt);
     const orig = store.write.bind(store);
     const spy = vi.spyOn(store, 'write').mockImplementationOnce((body, options) =>
       orig(async (t: Tx) => {
@@ -247,17 +249,17 @@ describe('The retention sweeper and terminal markers', () => {
         throw new Error(`storage failed after ${String(r)} markers`);
       }, options),
     );
-    await expect(rt.sweepNow(1000)).rejects.toThrow(/storage failed/);
+    await expect(sweepNow(rt, 1000)).rejects.toThrow(/storage failed/);
     spy.mockRestore();
-    expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['r1', 'r2']);
-    await expect(rt.memo('r1', 0).get('k')).resolves.toBe('v1');
+    expect((await terminalMarkers(rt)).map((m) => m.runId)).toEqual(['r1', 'r2']);
+    await expect(memo(rt, 'r1', 0).get('k')).resolves.toBe('v1');
     // The next sweep retries and clears both.
-    expect((await rt.sweepNow(1000)).markers).toBe(2);
-    await expect(rt.memo('r1', 0).get('k')).resolves.toBeUndefined();
-    await expect(rt.memo('r2', 0).get('k')).resolves.toBeUndefined();
+    expect((await sweepNow(rt, 1000)).markers).toBe(2);
+    await expect(memo(rt, 'r1', 0).get('k')).resolves.toBeUndefined();
+    await expect(memo(rt, 'r2', 0).get('k')).resolves.toBeUndefined();
     // Idempotent: nothing left to clear, an empty run clears 0.
-    expect((await rt.sweepNow(1000)).markers).toBe(0);
-    await expect(rt.clearMemos('r1')).resolves.toBe(0);
+    expect((await sweepNow(rt, 1000)).markers).toBe(0);
+    await expect(clearMemos(rt, 'r1')).resolves.toBe(0);
   });
 
   it('clearing one run\'s marker leaves the others', async () => {
@@ -267,50 +269,50 @@ describe('The retention sweeper and terminal markers', () => {
     await endPending(rt, 'b');
     await endPending(rt, 'c');
     clock.set(6000);
-    expect((await rt.sweepNow(2000)).markers).toBe(1);
-    expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['b', 'c']);
+    expect((await sweepNow(rt, 2000)).markers).toBe(1);
+    expect((await terminalMarkers(rt)).map((m) => m.runId)).toEqual(['b', 'c']);
   });
 
   it('clearing a run\'s memos does not remove its marker; marker and memo writes do not collide', async () => {
     const { runtime: rt } = await fresh({ start: false, memoRetentionMs: MIN });
-    await rt.memo('run-1', 0).put('k', 'v');
+    await memo(rt, 'run-1', 0).put('k', 'v');
     await endPending(rt, 'run-1');
-    await expect(rt.memo('run-1', 0).get('k')).resolves.toBe('v'); // the memo survives the marker write
-    await rt.memo('run-1', 0).put('k2', 'v2');
-    expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['run-1']); // the marker survives memo writes
-    await expect(rt.clearMemos('run-1')).resolves.toBe(2);
-    expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['run-1']);
+    await expect(memo(rt, 'run-1', 0).get('k')).resolves.toBe('v'); // the memo survives the marker write
+    await memo(rt, 'run-1', 0).put('k2', 'v2');
+    expect((await terminalMarkers(rt)).map((m) => m.runId)).toEqual(['run-1']); // the marker survives memo writes
+    await expect(clearMemos(rt, 'run-1')).resolves.toBe(2);
+    expect((await terminalMarkers(rt)).map((m) => m.runId)).toEqual(['run-1']);
   });
 
   it('the first sweep runs at startup', async () => {
     const f = await fresh({ start: false, memoRetentionMs: MIN });
     await endPending(f.runtime, 'expired-while-down');
-    await f.runtime.memo('expired-while-down', 0).put('k', 'v');
+    await memo(f.runtime, 'expired-while-down', 0).put('k', 'v');
     await f.runtime.close();
     f.clock.advance(2 * MIN); // expires while no runtime runs
     const next = await f.reopen();
-    expect(await next.terminalMarkers()).toHaveLength(1);
+    expect(await terminalMarkers(next)).toHaveLength(1);
     await next.start(); // no clock advance from here on
-    await waitFor(async () => (await next.terminalMarkers()).length === 0, 5000, 'the startup sweep');
-    await expect(next.memo('expired-while-down', 0).get('k')).resolves.toBeUndefined();
+    await waitFor(async () => (await terminalMarkers(next)).length === 0, 5000, 'the startup sweep');
+    await expect(memo(next, 'expired-while-down', 0).get('k')).resolves.toBeUndefined();
   });
 
   it('an empty run id can never make the sweep delete other runs\' memos', async () => {
     const { runtime: rt, clock } = await fresh({ clockStart: 10_000, memoRetentionMs: MIN });
-    await rt.memo('bystander', 0).put('k', 'expensive');
+    await memo(rt, 'bystander', 0).put('k', 'expensive');
     const e = await rt.submit({ workflow: 'wf', input: 'x', runId: '' }).catch((err: unknown) => err);
     expect(isWorkflowError(e, 'InvalidRunId')).toBe(true);
-    expect(await rt.terminalMarkers()).toEqual([]);
+    expect(await terminalMarkers(rt)).toEqual([]);
     clock.advance(3600_000);
     await settle();
-    await rt.sweepNow(MIN);
-    await expect(rt.memo('bystander', 0).get('k')).resolves.toBe('expensive');
+    await sweepNow(rt, MIN);
+    await expect(memo(rt, 'bystander', 0).get('k')).resolves.toBe('expensive');
     // Even a marker with an empty id planted by foreign code does not reach other runs.
-    await rt.queue.store.write(async (t) => t.put('terminals', { runId: '', terminalAt: 1 }));
-    await rt.sweepNow(MIN);
-    await expect(rt.memo('bystander', 0).get('k')).resolves.toBe('expensive');
+    await storeOf(rt).write(async (t) => t.put('terminals', { runId: '', terminalAt: 1 }));
+    await sweepNow(rt, MIN);
+    await expect(memo(rt, 'bystander', 0).get('k')).resolves.toBe('expensive');
     // And the inspection API refuses the empty id outright.
-    await expect(rt.clearMemos('')).rejects.toMatchObject({ name: 'InvalidRunId' });
+    await expect(clearMemos(rt, '')).rejects.toMatchObject({ name: 'InvalidRunId' });
   });
 
   it('a re-submitted run id shares the first run\'s retention window', async () => {
@@ -342,7 +344,7 @@ describe('The retention sweeper and terminal markers', () => {
     const { runtime: rt } = await fresh({ clock, memoRetentionMs: 3600_000, workflows: { wf: runner } });
     await rt.submit({ workflow: 'wf', input: 'in', runId: 'r' });
     await rt.wait('r');
-    expect(await rt.terminalMarkers()).toEqual([{ runId: 'r', terminalAt: T }]);
+    expect(await terminalMarkers(rt)).toEqual([{ runId: 'r', terminalAt: T }]);
 
     clock.set(T + 1);
     // Another input: the same one would be a retry of the ended run's submit, which starts nothing.
@@ -351,16 +353,16 @@ describe('The retention sweeper and terminal markers', () => {
     expect(computations).toBe(1); // step 0 of the second run found the shared entry
 
     clock.set(T + R + 1);
-    expect((await rt.sweepNow(R)).markers).toBe(1); // the first run's marker, though r runs again
-    expect(await rt.terminalMarkers()).toEqual([]);
-    await expect(rt.memo('r', 0).get('k')).resolves.toBeUndefined();
-    await expect(rt.memo('r', 1).get('s1')).resolves.toBeUndefined();
+    expect((await sweepNow(rt, R)).markers).toBe(1); // the first run's marker, though r runs again
+    expect(await terminalMarkers(rt)).toEqual([]);
+    await expect(memo(rt, 'r', 0).get('k')).resolves.toBeUndefined();
+    await expect(memo(rt, 'r', 1).get('s1')).resolves.toBeUndefined();
     expect((await rt.status('r'))?.state).toBe('running');
 
     gate.resolve();
     await expect(rt.wait('r')).resolves.toMatchObject({ status: 'succeeded' });
     expect(step1Reads.at(-1)).toBeUndefined(); // its memo is gone: no error, just a miss
-    expect(await rt.terminalMarkers()).toEqual([{ runId: 'r', terminalAt: T + R + 1 }]);
+    expect(await terminalMarkers(rt)).toEqual([{ runId: 'r', terminalAt: T + R + 1 }]);
   });
 
   it('one sweep pass clears every expired marker, across pages', async () => {
@@ -370,17 +372,17 @@ describe('The retention sweeper and terminal markers', () => {
       await Promise.all(
         ids.slice(i, i + 50).map(async (id) => {
           await endPending(rt, id);
-          await rt.memo(id, 0).put('k', 'v');
+          await memo(rt, id, 0).put('k', 'v');
         }),
       );
     }
     clock.set(5000);
     await endPending(rt, 'young');
-    await rt.memo('young', 0).put('k', 'v');
-    expect(await rt.terminalMarkers()).toHaveLength(601);
-    expect((await rt.sweepNow(2000)).markers).toBe(600);
-    expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['young']);
-    const memos = await rt.queue.store.read((t) => t.getAll<{ runId: string }>('memos', undefined), ['memos']);
+    await memo(rt, 'young', 0).put('k', 'v');
+    expect(await terminalMarkers(rt)).toHaveLength(601);
+    expect((await sweepNow(rt, 2000)).markers).toBe(600);
+    expect((await terminalMarkers(rt)).map((m) => m.runId)).toEqual(['young']);
+    const memos = await storeOf(rt).read((t) => t.getAll<{ runId: string }>('memos', undefined), ['memos']);
     expect(memos.map((m) => m.runId)).toEqual(['young']);
   });
 
@@ -399,10 +401,10 @@ describe('The retention sweeper and terminal markers', () => {
       return /listing terminals failed/.test((rt.lastError as Error | undefined)?.message ?? '');
     }, 5000, 'the failing tick');
     failing = false;
-    expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual([runId]);
+    expect((await terminalMarkers(rt)).map((m) => m.runId)).toEqual([runId]);
     await waitFor(async () => {
       clock.advance(50); // the next tick sweeps normally
-      return (await rt.terminalMarkers()).length === 0;
+      return (await terminalMarkers(rt)).length === 0;
     }, 5000, 'the next tick');
 
     await rt.stop();
@@ -411,7 +413,7 @@ describe('The retention sweeper and terminal markers', () => {
       clock.advance(1000);
       await settle(10);
     }
-    expect((await rt.terminalMarkers()).map((m) => m.runId)).toEqual(['after-stop']);
+    expect((await terminalMarkers(rt)).map((m) => m.runId)).toEqual(['after-stop']);
   });
 
   it('memo retention must be at least 1 ms: configuration is rejected', async () => {
@@ -423,6 +425,6 @@ describe('The retention sweeper and terminal markers', () => {
     }
     // And so is a sweep with a retention below 1 ms.
     const { runtime } = await fresh({ start: false });
-    await expect(runtime.sweepNow(0)).rejects.toMatchObject({ name: 'InvalidArgument' });
+    await expect(sweepNow(runtime, 0)).rejects.toMatchObject({ name: 'InvalidArgument' });
   });
 });

@@ -11,11 +11,13 @@ import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { Step } from '../../src/runtime/types.ts';
 import { gatedRunner, recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
+import { queueOf, stats } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 const STEPS = 'workflow-steps';
 
 async function notificationJobs(rt: Runtime): Promise<unknown[]> {
-  const jobs = await rt.queue.store.read((t) => t.getAll<{ headers: Record<string, string>; state: string }>('jobs', undefined), ['jobs']);
+  const jobs = await storeOf(rt).read((t) => t.getAll<{ headers: Record<string, string>; state: string }>('jobs', undefined), ['jobs']);
   return jobs.filter((j) => j.headers['workflow.terminal'] !== undefined && j.state !== 'done');
 }
 
@@ -57,7 +59,7 @@ describe('a retried submit', () => {
     expect(hook.outcomes).toHaveLength(1);
     expect(await rt.wait('r')).toEqual(first);
     expect(await rt.kv.get('app/a')).toBe('first');
-    expect(await rt.queue.stats(STEPS)).toMatchObject({ pending: 0, scheduled: 0, claimed: 0 });
+    expect(await stats(rt, STEPS)).toMatchObject({ pending: 0, scheduled: 0, claimed: 0 });
     // Another input starts a new run under the id.
     await expect(rt.submit({ workflow: 'wf', runId: 'r', input: 'other' })).resolves.toEqual({ runId: 'r', newlySubmitted: true });
     await waitFor(() => hook.outcomes.length === 2, 5000, 'the second run');
@@ -113,7 +115,7 @@ describe('every write that ends a run', () => {
     await rt.submit({ workflow: 'wf', runId: 'reaped', input: '', maxAttempts: 1 });
     await waitFor(async () => (await rt.status('reaped'))?.state === 'running', 5000, 'the step running');
     clock.advance(1001);
-    await rt.queue.reap();
+    await queueOf(rt).reap();
     await expect(rt.wait('reaped')).resolves.toMatchObject({ status: 'failed', error: 'lease expired' });
     expect(seen.durabilities).toEqual(['strict']);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Outcome, StepError } from '../../src/core/outcome.ts';
 import { freshRuntime, gatedRunner, recordingHook, scriptedRunner, waitFor } from './harness.ts';
+import { stats } from '../../src/inspect.ts';
 
 describe('Runtime (smoke)', () => {
   it('runs a three-step run to success and fires the hook once', async () => {
@@ -23,7 +24,7 @@ describe('Runtime (smoke)', () => {
     const outcome = await runtime.wait(runId);
     expect(outcome).toMatchObject({ status: 'failed', error: 'flaky' });
     expect(runner.calls.map((s) => s.attempts)).toEqual([1, 2, 3]);
-    expect((await runtime.queue.stats('workflow-steps')).dead).toBe(1);
+    expect((await stats(runtime, 'workflow-steps')).dead).toBe(1);
     await runtime.close();
   });
 

@@ -7,6 +7,7 @@ import { Store } from '../../src/store/store.ts';
 import type { RunRecord } from '../../src/runtime/records.ts';
 import { freshRuntime, gatedRunner, recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { STEPS, jobsIn, jobsOfRun, runRecord } from './peek.ts';
+import { queueOf, stats } from '../../src/inspect.ts';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -28,7 +29,7 @@ describe('Runtime.submit', () => {
     expect(out.newlySubmitted).toBe(true);
     expect(out.runId).toMatch(ULID);
     expect(await runtime.status(out.runId)).toMatchObject({ runId: out.runId, state: 'pending', stepNumber: 0, attempts: 0 });
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 1, claimed: 0, scheduled: 0 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 1, claimed: 0, scheduled: 0 });
     expect(runner.calls).toHaveLength(0);
 
     await runtime.start();
@@ -48,7 +49,7 @@ describe('Runtime.submit', () => {
     await settle(30);
     const jobs = await jobsOfRun(runtime, 'fixed-id');
     expect(jobs).toHaveLength(1);
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 1, scheduled: 0 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 0, claimed: 1, scheduled: 0 });
     expect(runner.calls).toHaveLength(1);
     runner.release();
     await runtime.wait('fixed-id');
@@ -122,7 +123,7 @@ describe('Runtime.submit', () => {
     const { runtime } = await freshRuntime({ start: false });
     const same = await Promise.all([runtime.submit({ workflow: 'wf', runId: 'r', input: 'x' }), runtime.submit({ workflow: 'wf', runId: 'r', input: 'x' })]);
     expect(same.map((o) => o.newlySubmitted).sort()).toEqual([false, true]);
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 1 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 1 });
 
     const mixed = await Promise.allSettled([runtime.submit({ workflow: 'wf', runId: 'r2', input: 'x' }), runtime.submit({ workflow: 'wf', runId: 'r2', input: 'y' })]);
     const ok = mixed.filter((r) => r.status === 'fulfilled');
@@ -131,7 +132,7 @@ describe('Runtime.submit', () => {
     expect((ok[0] as PromiseFulfilledResult<{ newlySubmitted: boolean }>).value.newlySubmitted).toBe(true);
     expect(bad).toHaveLength(1);
     expect(isWorkflowError((bad[0] as PromiseRejectedResult).reason, 'InputMismatch')).toBe(true);
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 2 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 2 });
     await runtime.close();
   });
 
@@ -142,13 +143,13 @@ describe('Runtime.submit', () => {
     const outs = await Promise.all(inputs.map((input) => runtime.submit({ workflow: 'wf', input })));
     expect(outs.every((o) => o.newlySubmitted)).toBe(true);
     expect(new Set(outs.map((o) => o.runId)).size).toBe(20);
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 20 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 20 });
     // Everything idempotency needs is stored: a fresh instance (empty memory) answers the same.
     await runtime.close();
     const other = await fresh.reopen();
     const again = await Promise.all(outs.map((o, i) => other.submit({ workflow: 'wf', runId: o.runId, input: inputs[i]! })));
     expect(again.every((o) => !o.newlySubmitted)).toBe(true);
-    expect(await other.queue.stats(STEPS)).toMatchObject({ pending: 20 });
+    expect(await stats(other, STEPS)).toMatchObject({ pending: 20 });
     await other.close();
   });
 
@@ -205,19 +206,19 @@ describe('Runtime.submit', () => {
     const e = await rejection(runtime.submit({ workflow: 'wf', runId: 'r', input: 'x', kvWrites: { 'app/a': '1', 'app/big': big } }));
     expect(isWorkflowError(e, 'PayloadTooLarge')).toBe(true);
     expect(e.details).toMatchObject({ bytes: MAX + 1, maxBytes: MAX });
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 0, scheduled: 0, claimed: 0 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 0, scheduled: 0, claimed: 0 });
     expect(await runtime.kv.get('app/a')).toBeUndefined();
     expect(await runRecord(runtime, 'r')).toBeUndefined();
     expect(await runtime.submit({ workflow: 'wf', runId: 'r', input: 'x' })).toEqual({ runId: 'r', newlySubmitted: true });
 
     // A standalone write and a write coupled to a submission, then a crash (no close).
-    await runtime.queue.kv.put('app/standalone', 'v1');
+    await queueOf(runtime).kv.put('app/standalone', 'v1');
     await runtime.submit({ workflow: 'wf', runId: 'r2', input: 'y', kvWrites: { 'app/coupled': 'v2' } });
     const after = await fresh.reopen();
     expect(await after.kv.get('app/standalone')).toBe('v1');
     expect(await after.kv.get('app/coupled')).toBe('v2');
     expect(await after.status('r2')).toMatchObject({ state: 'pending', stepNumber: 0 });
-    expect(await after.queue.stats(STEPS)).toMatchObject({ pending: 2 });
+    expect(await stats(after, STEPS)).toMatchObject({ pending: 2 });
     await after.close();
   });
 });

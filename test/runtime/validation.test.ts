@@ -19,6 +19,8 @@ import { freshStoreOptions } from '../support/idb.ts';
 import { dumpTables, rejectsWritingNothing } from './dump.ts';
 import { deferred, gatedRunner, recordingHook, scriptedRunner, settle, waitFor } from './harness.ts';
 import { fresh } from './lifecycle.ts';
+import { getJob, memo, queueOf, recoverNow, stats, sweepNow } from '../../src/inspect.ts';
+import { storeOf } from '../support/internals.ts';
 
 const STEPS = 'workflow-steps';
 
@@ -79,7 +81,7 @@ describe('Validation of bad input', () => {
     for (const call of [() => rt.status('run/1'), () => rt.cancel('run 1'), () => rt.wait(''), () => rt.history('a'.repeat(129))]) {
       expectError(await rejectsWritingNothing(rt, call), 'InvalidRunId');
     }
-    expectError(thrown(() => rt.memo('run:1', 0)), 'InvalidRunId');
+    expectError(thrown(() => memo(rt, 'run:1', 0)), 'InvalidRunId');
   });
 
   it('user headers must not use the reserved `workflow.` prefix; nothing is written', async () => {
@@ -87,7 +89,7 @@ describe('Validation of bad input', () => {
     const e = await submitFails(rt, { workflow: 'wf', input: 'x', headers: { 'workflow.run_id': 'evil' } }, 'ReservedHeader');
     expect(e.details['header']).toBe('workflow.run_id');
     expect(e.message).toContain('workflow.run_id');
-    expect((await rt.queue.stats(STEPS)).pending).toBe(1); // only the existing run
+    expect((await stats(rt, STEPS)).pending).toBe(1); // only the existing run
   });
 
   it('the reserved-header rule is an exact, case-sensitive prefix match on the key', async () => {
@@ -142,7 +144,7 @@ describe('Validation of bad input', () => {
       },
     ]);
     const rt = (await fresh({ workflows: { wf: runner } })).runtime;
-    const store = rt.queue.store;
+    const store = storeOf(rt);
     const orig = store.write.bind(store);
     vi.spyOn(store, 'write').mockImplementation((body, options) => (failWrites ? Promise.reject(new WorkflowError('StoreError', 'disk on fire')) : orig(body, options)));
     const a = await rt.submit({ workflow: 'wf', input: 'serialization', maxAttempts: 3 });
@@ -160,13 +162,13 @@ describe('Validation of bad input', () => {
     const runner = scriptedRunner([Outcome.succeed('')]);
     const hook = recordingHook();
     const { runtime: rt } = await fresh({ start: false, hooks: [hook], workflows: { wf: runner } });
-    const noRunId = await rt.queue.enqueue(STEPS, 'x', { headers: { 'workflow.step': '0', 'workflow.workflow': 'wf' } });
-    const badStep = await rt.queue.enqueue(STEPS, 'x', { headers: { 'workflow.run_id': 'r1', 'workflow.step': 'not-a-u32', 'workflow.workflow': 'wf' } });
-    const badRunId = await rt.queue.enqueue(STEPS, 'x', { headers: { 'workflow.run_id': 'bad id', 'workflow.step': '0' } });
-    const badNotification = await rt.queue.enqueue(STEPS, 'garbage', { headers: { 'workflow.terminal': 'recorder', 'workflow.run_id': 'r2' } });
-    const unknownHook = await rt.queue.enqueue(STEPS, { runId: 'r3', workflow: 'wf', status: 'succeeded', headers: {}, finalStep: 0 }, { headers: { 'workflow.terminal': 'nobody' } });
+    const noRunId = await queueOf(rt).enqueue(STEPS, 'x', { headers: { 'workflow.step': '0', 'workflow.workflow': 'wf' } });
+    const badStep = await queueOf(rt).enqueue(STEPS, 'x', { headers: { 'workflow.run_id': 'r1', 'workflow.step': 'not-a-u32', 'workflow.workflow': 'wf' } });
+    const badRunId = await queueOf(rt).enqueue(STEPS, 'x', { headers: { 'workflow.run_id': 'bad id', 'workflow.step': '0' } });
+    const badNotification = await queueOf(rt).enqueue(STEPS, 'garbage', { headers: { 'workflow.terminal': 'recorder', 'workflow.run_id': 'r2' } });
+    const unknownHook = await queueOf(rt).enqueue(STEPS, { runId: 'r3', workflow: 'wf', status: 'succeeded', headers: {}, finalStep: 0 }, { headers: { 'workflow.terminal': 'nobody' } });
     await rt.start();
-    await waitFor(async () => (await rt.queue.stats(STEPS)).dead === 4, 5000, 'four dead jobs');
+    await waitFor(async () => (await stats(rt, STEPS)).dead === 4, 5000, 'four dead jobs');
     await settle();
     expect(runner.calls).toEqual([]);
     expect(hook.outcomes).toEqual([]);
@@ -177,8 +179,8 @@ describe('Validation of bad input', () => {
     expect(dead.get(badNotification.id)).toMatchObject({ kind: 'notification', attempts: 1, lastError: expect.stringContaining('not a run outcome') as string });
     // A hook this runtime does not register may be another build's (a deploy): put back unspent, not dead (docs/deploys.md).
     expect(dead.has(unknownHook.id)).toBe(false);
-    await waitFor(async () => (await rt.queue.getJob(unknownHook.id))?.state === 'scheduled', 5000, 'the unknown hook\'s notification to be put back');
-    expect(await rt.queue.getJob(unknownHook.id)).toMatchObject({ attempts: 0, lastError: null });
+    await waitFor(async () => (await getJob(rt, unknownHook.id))?.state === 'scheduled', 5000, 'the unknown hook\'s notification to be put back');
+    expect(await getJob(rt, unknownHook.id)).toMatchObject({ attempts: 0, lastError: null });
     // No run was created or ended by them.
     expect((await rt.list()).runs).toEqual([]);
   });
@@ -305,7 +307,7 @@ describe('Every error the runtime API raises writes nothing', () => {
     await waitFor(() => step.signal.aborted, 5000, 'the abort');
     expect(isWorkflowError(step.signal.reason, 'ClaimLost')).toBe(true);
     await rt.stop({ drain: false });
-    await rt.recoverNow(); // the reaper takes the claim back
+    await recoverNow(rt); // the reaper takes the claim back
     const e = expectError(await rejectsWritingNothing(rt, () => step.lease.extend(10_000)), 'ClaimLost');
     expect(e.details['jobId']).toBe(step.jobId);
   });
@@ -370,10 +372,10 @@ describe('Every error the runtime API raises writes nothing', () => {
       () => rt.sendEvent('', 1),
       () => rt.sendEvent('k'.repeat(513), 1),
       () => rt.clearEvent(''),
-      () => rt.sweepNow(0),
+      () => sweepNow(rt, 0),
     ];
     for (const call of calls) expectError(await rejectsWritingNothing(rt, call), 'InvalidArgument');
-    expectError(thrown(() => rt.memo('existing', -1)), 'InvalidArgument');
+    expectError(thrown(() => memo(rt, 'existing', -1)), 'InvalidArgument');
     expectError(thrown(() => rt.subscribe(42 as never)), 'InvalidArgument');
     const db = await freshStoreOptions();
     for (const bad of [{ concurrency: 0 }, { leaseMs: -1 }, { retry: { jitter: 2 } }, { hooks: [{ name: 'x' }] }, { workflows: { wf: 'nope' } }, { queueName: '' }]) {
@@ -459,7 +461,7 @@ describe('Runners that misbehave', () => {
       [null, /invalid outcome/],
       ['succeed', /invalid outcome/],
       [{ kind: 'bogus' }, /unknown kind "bogus"/],
-      [{}, /unknown kind/],
+      [{}, /a plain object: return Outcome.succeed\(result\)/],
       [{ kind: 'succeed', result: undefined }, /InvalidPayload/],
       [{ kind: 'succeed', result: () => 1 }, /InvalidPayload/],
       [{ kind: 'succeed', result: 10n }, /InvalidPayload/],

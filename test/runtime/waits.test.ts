@@ -7,10 +7,11 @@ import { isWorkflowError } from '../../src/core/errors.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import { settle } from './harness.ts';
 import { fresh } from './lifecycle.ts';
+import { storeOf } from '../support/internals.ts';
 
 /** Counts the read transactions of a runtime's store. */
 function countReads(rt: Runtime): { n: number } {
-  const store = rt.queue.store;
+  const store = storeOf(rt);
   const read = store.read.bind(store);
   const counter = { n: 0 };
   store.read = ((...a: Parameters<typeof read>) => {

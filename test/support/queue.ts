@@ -6,8 +6,9 @@
  */
 import { onTestFinished } from 'vitest';
 import { MockClock } from '../../src/core/clock.ts';
-import { Queue, type QueueOptions } from '../../src/queue/queue.ts';
-import type { StoreOptions } from '../../src/store/store.ts';
+import { openEngine, type EngineOptions } from '../../src/queue/engine.ts';
+import { queueOver, type Queue } from '../../src/queue/queue.ts';
+import { Store, type StoreOptions } from '../../src/store/store.ts';
 import { freshStoreOptions } from './idb.ts';
 
 export const T0 = 1_700_000_000_000;
@@ -19,14 +20,25 @@ export interface TestQueue {
   q: Queue;
   clock: MockClock;
   storeOptions: StoreOptions;
-  reopen(options?: QueueOptions): Promise<Queue>;
+  reopen(options?: EngineOptions): Promise<Queue>;
 }
 
-export async function freshQueue(options: QueueOptions = {}): Promise<TestQueue> {
+/**
+ * `Queue.open`, with the hooks a runtime gives its engine available too (`onAutoDeadLetter`,
+ * `onAutoRequeue`), so the queue's side of them is testable on its own.
+ */
+export async function freshQueue(options: EngineOptions = {}): Promise<TestQueue> {
   const clock = options.clock instanceof MockClock ? options.clock : new MockClock(T0);
   const storeOptions = await freshStoreOptions();
-  const open = async (o: QueueOptions): Promise<Queue> => {
-    const q = await Queue.open({ ...storeOptions, ...options, clock, ...o });
+  const open = async (o: EngineOptions): Promise<Queue> => {
+    const store = await Store.open(storeOptions);
+    let q: Queue;
+    try {
+      q = queueOver(openEngine(store, { ...options, clock, ...o }));
+    } catch (e) {
+      store.close();
+      throw e;
+    }
     onTestFinished(() => q.close());
     return q;
   };

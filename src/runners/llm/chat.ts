@@ -16,10 +16,10 @@
 import { checkJson, type Json } from '../../core/json.ts';
 import { StepError, isStepError } from '../../core/outcome.ts';
 import type { Step } from '../../runtime/types.ts';
+import { LeaseKeeper } from '../lease-keeper.ts';
 import type { ResolvedConfig } from './config.ts';
 import { asCompletion, checkAnswer, parseCompletion, toResult, type Completion } from './completion.ts';
 import { httpError, isNetworkFailure, networkError } from './errors.ts';
-import { LeaseKeeper } from './lease.ts';
 import { ProgressBatcher } from './progress.ts';
 import type { Redactor } from './redactor.ts';
 import { readCompletionStream } from './stream.ts';
@@ -60,7 +60,7 @@ export async function chat(cfg: ResolvedConfig, step: Step, request: ChatRequest
       checkAnswer(completion); // before recording: a glitch recorded would be replayed forever
     } catch (e) {
       if (!isNetworkFailure(e)) throw e;
-      if (cfg.network.isOnline()) throw networkError('LLM API request failed', e, auth.redactor);
+      if (cfg.network.isOnline()) throw unreachable(networkError('LLM API request failed', e, auth.redactor));
       await waitUntilOnline(cfg, step);
       continue; // not an attempt: the request never reached a server that could answer it
     }
@@ -121,7 +121,7 @@ async function send(cfg: ResolvedConfig, step: Step, body: Record<string, Json>,
       body: JSON.stringify(body),
       signal: request.signal,
     });
-    if (!res.ok) throw await httpError(res, auth.redactor);
+    if (!res.ok) throw await httpError(res, auth.redactor, cfg.clock.now());
     const type = res.headers.get('content-type') ?? '';
     if (stream && res.body && type.includes('text/event-stream')) {
       waiting.abort();
@@ -188,4 +188,17 @@ async function waitUntilOnline(cfg: ResolvedConfig, step: Step): Promise<void> {
     online.abort();
     step.signal.removeEventListener('abort', onStepAbort);
   }
+}
+
+/**
+ * A browser reports a server that is down, unreachable or refusing this origin (no CORS headers)
+ * all as the same bare TypeError ("Failed to fetch"): name the causes and what fixes each.
+ */
+function unreachable(e: StepError): StepError {
+  return new StepError(
+    e.kind,
+    `${e.message}. The connection to the LLM API failed: check that the server at baseURL is up and reachable, ` +
+      `that it allows this origin (CORS: a browser needs Access-Control-Allow-Origin on its answers, and ` +
+      `Access-Control-Allow-Headers for Authorization and Content-Type on the preflight), and that the device is online`,
+  );
 }

@@ -29,12 +29,12 @@ const SCAN_LIMIT = 64 * 1024;
 const RETRYABLE_TYPES = new Set(['rate_limit_exceeded', 'provider_overloaded', 'provider_unavailable', 'timeout', 'server', 'overloaded_error', 'api_error']);
 
 /** Reads the failed response's body and maps it. */
-export async function httpError(res: Response, redactor: Redactor): Promise<StepError> {
+export async function httpError(res: Response, redactor: Redactor, now: number): Promise<StepError> {
   const text = await res.text().catch(() => '');
   const detail = serverError(text).message;
   const message = redactor.bounded(`LLM API answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`, MAX_MESSAGE);
   if (res.status === 408 || res.status === 429 || res.status >= 500) {
-    const retryAfterMs = retryAfter(res.headers);
+    const retryAfterMs = retryAfter(res.headers, now);
     return StepError.transient(message, retryAfterMs !== undefined ? { retryAfterMs } : {});
   }
   return StepError.permanent(message);
@@ -55,11 +55,11 @@ export function streamError(data: string, redactor: Redactor): StepError {
   return permanent ? StepError.permanent(message) : StepError.transient(message);
 }
 
-/** The server's advised delay: `retry-after-ms` (OpenAI), else `Retry-After` (seconds or a date). */
-export function retryAfter(headers: Headers): number | undefined {
+/** The server's advised delay: `retry-after-ms` (OpenAI), else `Retry-After` (seconds, or a date read against `now`). */
+export function retryAfter(headers: Headers, now: number): number | undefined {
   const ms = headers.get('retry-after-ms');
   if (ms !== null && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.round(Number(ms));
-  return parseRetryAfter(headers.get('retry-after'));
+  return parseRetryAfter(headers.get('retry-after'), now);
 }
 
 type Obj = Record<string, unknown>;

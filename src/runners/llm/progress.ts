@@ -13,8 +13,8 @@
 import type { Clock } from '../../core/clock.ts';
 import type { Json } from '../../core/json.ts';
 import type { Step } from '../../runtime/types.ts';
+import type { TokenProgress } from '../token-progress.ts';
 import type { PartialAnswer } from './completion.ts';
-import type { TokenProgress } from './types.ts';
 
 export class ProgressBatcher {
   readonly #step: Step;

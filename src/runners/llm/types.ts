@@ -113,20 +113,3 @@ export type ChatResult = {
   replayed: boolean;
 };
 
-/** What `step.progress` receives while a streamed answer arrives. */
-export type TokenProgress = {
-  kind: 'tokens';
-  /** The first choice's text so far. */
-  text: string;
-  /** The first choice's reasoning so far; absent while there is none. */
-  reasoning?: string;
-  /** The first choice's refusal so far; absent while there is none. */
-  refusal?: string;
-  /**
-   * Tool calls so far, each with its arguments as the partial JSON text received; absent while
-   * there are none. Sent by `stepwise/ai` streams.
-   */
-  toolCalls?: { id: string; name: string; input: string }[];
-  /** True on the last update of a finished answer. */
-  done?: boolean;
-};

@@ -3,22 +3,13 @@
  * worker (module scope of the worker entry); it configures the library for offline use at once,
  * so a wrong path or a missing `wasmPaths` fails at worker start, not in the first step.
  */
-import { systemClock, type Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
 import { invalidArgument } from '../../core/errors.ts';
 import type { Step } from '../../runtime/types.ts';
 import { embed, extractorFor } from './embed.ts';
 import { generate, pipelineFor } from './generate.ts';
-import { configureLibrary, inspectLibrary, type StreamingApi, type TransformersLibrary } from './library.ts';
-import type { EmbedRequest, GenerateRequest, Transformers, TransformersOptions } from './types.ts';
-
-/** The resolved configuration the helpers share. */
-export interface Adapter {
-  library: TransformersLibrary;
-  streaming: StreamingApi;
-  pipelineOptions: Record<string, unknown>;
-  clock: Clock;
-  leaseMs: number;
-}
+import { configureLibrary, inspectLibrary } from './library.ts';
+import type { Adapter, EmbedRequest, GenerateRequest, Transformers, TransformersOptions } from './types.ts';
 
 const DEFAULT_LEASE_MS = 60_000;
 

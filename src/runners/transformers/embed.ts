@@ -7,11 +7,10 @@
 import { invalidArgument } from '../../core/errors.ts';
 import type { Json } from '../../core/json.ts';
 import type { Step } from '../../runtime/types.ts';
+import { LeaseKeeper } from '../lease-keeper.ts';
 import { untilAborted } from './abort.ts';
-import type { Adapter } from './adapter.ts';
-import { LeaseKeeper } from './lease.ts';
-import { loadPipeline, type FeatureExtractionPipeline } from './pipelines.ts';
-import type { EmbedRequest, EmbedResult } from './types.ts';
+import { loadPipeline, takePipeline, type FeatureExtractionPipeline } from './pipelines.ts';
+import type { Adapter, EmbedRequest, EmbedResult } from './types.ts';
 
 type Recorded = { embeddings: number[][]; dimensions: number };
 
@@ -25,7 +24,7 @@ export async function embed(a: Adapter, step: Step, request: EmbedRequest): Prom
   }
   const lease = new LeaseKeeper(step.lease, a.leaseMs, a.clock);
   const extractor = await untilAborted(lease.during(extractorFor(a, req.model)), step.signal);
-  const release = await lease.take(extractor, step.signal);
+  const release = await takePipeline(extractor, lease, step.signal);
   let output: Awaited<ReturnType<typeof extractor>>;
   try {
     step.signal.throwIfAborted();

@@ -19,11 +19,11 @@
 import { invalidArgument } from '../../core/errors.ts';
 import { checkJson, type Json } from '../../core/json.ts';
 import type { Step } from '../../runtime/types.ts';
+import { LeaseKeeper } from '../lease-keeper.ts';
+import type { TokenProgress } from '../token-progress.ts';
 import { untilAborted } from './abort.ts';
-import type { Adapter } from './adapter.ts';
-import { LeaseKeeper } from './lease.ts';
-import { loadPipeline, type TextGenerationPipeline } from './pipelines.ts';
-import type { GenerateRequest, GenerateResult, TokenProgress } from './types.ts';
+import { loadPipeline, takePipeline, type TextGenerationPipeline } from './pipelines.ts';
+import type { Adapter, GenerateRequest, GenerateResult } from './types.ts';
 
 const DEFAULT_MAX_NEW_TOKENS = 128;
 /** Options the adapter sets itself (and that could not be JSON anyway). */
@@ -42,7 +42,7 @@ export async function generate(a: Adapter, step: Step, request: GenerateRequest)
 
   const lease = new LeaseKeeper(step.lease, a.leaseMs, a.clock);
   const generator = await untilAborted(lease.during(pipelineFor(a, req.model)), step.signal);
-  const release = await lease.take(generator, step.signal);
+  const release = await takePipeline(generator, lease, step.signal);
   const stopIfOver = () => {
     step.signal.throwIfAborted();
     if (lease.lost !== undefined) throw lease.lost;

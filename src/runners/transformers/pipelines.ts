@@ -7,6 +7,8 @@
  * The cache is module state on purpose: pipelines belong to the worker, not to one adapter or
  * one runtime (two `createTransformers` with the same library share them).
  */
+import type { LeaseKeeper } from '../lease-keeper.ts';
+import { untilAborted } from './abort.ts';
 import type { TransformersLibrary } from './library.ts';
 
 export type Task = 'text-generation' | 'feature-extraction';
@@ -73,4 +75,19 @@ export function acquire(pipeline: object): Promise<() => void> {
   const before = locks.get(pipeline) ?? Promise.resolve();
   locks.set(pipeline, before.then(() => done));
   return before.then(() => release);
+}
+
+/**
+ * Takes `pipeline` for one step (see `acquire`), extending the step's lease while it waits; stops
+ * waiting when `signal` aborts (the turn, once it comes, is passed on at once).
+ * @returns the function that lets the next step in
+ */
+export async function takePipeline(pipeline: object, lease: LeaseKeeper, signal: AbortSignal): Promise<() => void> {
+  const turn = acquire(pipeline);
+  try {
+    return await untilAborted(lease.during(turn), signal);
+  } catch (e) {
+    void turn.then((release) => release());
+    throw e;
+  }
 }

@@ -5,7 +5,7 @@
 import type { Clock } from '../../core/clock.ts';
 import type { Json } from '../../core/json.ts';
 import type { Step } from '../../runtime/types.ts';
-import type { TransformersLibrary, WasmPaths } from './library.ts';
+import type { StreamingApi, TransformersLibrary, WasmPaths } from './library.ts';
 
 export interface TransformersOptions {
   /** The library module: `import * as transformers from '@huggingface/transformers'` (or `'@xenova/transformers'`). */
@@ -89,18 +89,6 @@ export interface GenerateResult {
   replayed: boolean;
 }
 
-/** What `step.progress` receives during a generation (the same `kind` as the fetch LLM runner's). */
-export type TokenProgress = {
-  kind: 'tokens';
-  /** The new text so far. */
-  text: string;
-  /** Tokens generated so far. */
-  tokens: number;
-  model: string;
-  /** True on the last update of a finished generation. */
-  done?: boolean;
-};
-
 export interface EmbedRequest {
   /** Model folder name under `localModelPath`. */
   model: string;
@@ -120,4 +108,14 @@ export interface EmbedResult {
   /** Vector length. */
   dimensions: number;
   replayed: boolean;
+}
+
+/** The resolved configuration the helpers share (internal: made by `createTransformers`). */
+export interface Adapter {
+  library: TransformersLibrary;
+  streaming: StreamingApi;
+  pipelineOptions: Record<string, unknown>;
+  clock: Clock;
+  /** Length of each lease extension, ms. */
+  leaseMs: number;
 }

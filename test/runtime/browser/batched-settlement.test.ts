@@ -1,6 +1,6 @@
 /**
  * Settlements of concurrent steps share one transaction (runtime/settle-batcher.ts,
- * settlement.ts `settleSteps`): every fence, run record and the next claim are read in one
+ * settle-batch.ts `settleSteps`): every fence, run record and the next claim are read in one
  * round trip for the whole batch. What must not change: each run's history, result and step
  * order, the queue's done counter, and a lost claim failing only its own settlement.
  */
@@ -9,6 +9,8 @@ import { Outcome } from '../../../src/core/outcome.ts';
 import type { Step } from '../../../src/runtime/types.ts';
 import { deferred, freshRuntime, waitFor } from '../harness.ts';
 import { STEPS } from '../peek.ts';
+import { stats } from '../../../src/inspect.ts';
+import { engineOf, storeOf } from '../../support/internals.ts';
 
 const RUNS = 8;
 const STEPS_PER_RUN = 4;
@@ -38,7 +40,7 @@ describe('settlements of concurrent steps', () => {
     const { runtime } = await freshRuntime({ workflows: { wf: runner }, concurrency: RUNS, start: false });
     const ids = [];
     for (let i = 0; i < RUNS; i++) ids.push((await runtime.submit({ workflow: 'wf', input: i, runId: `run-${i}` })).runId);
-    const transact = vi.spyOn(runtime.queue, 'transact');
+    const transact = vi.spyOn(engineOf(runtime), 'transact');
     await runtime.start();
     const outcomes = await Promise.all(ids.map((id) => runtime.wait(id)));
 
@@ -54,7 +56,7 @@ describe('settlements of concurrent steps', () => {
         [3, 1, 'succeeded'],
       ]);
     }
-    expect((await runtime.queue.stats(STEPS)).done).toBe(RUNS * STEPS_PER_RUN);
+    expect((await stats(runtime, STEPS)).done).toBe(RUNS * STEPS_PER_RUN);
     // 32 settlements released 8 at a time: one transaction each would be 32 (plus the executor's own claims).
     expect(transact.mock.calls.length).toBeLessThan((RUNS * STEPS_PER_RUN) / 2);
     await runtime.close();
@@ -79,8 +81,8 @@ describe('settlements of concurrent steps', () => {
     await runtime.start();
     await waitFor(() => entered.size === 3, 5000, 'three steps running');
     // Run b's claim is taken away under its running step (as a recovery after a takeover would).
-    const bJob = (await runtime.queue.store.read((t) => t.getAll<{ id: string; runId?: string; state: string }>('jobs', undefined), ['jobs'])).find((j) => j.runId === 'b' && j.state === 'claimed')!;
-    await runtime.queue.store.write(async (t) => {
+    const bJob = (await storeOf(runtime).read((t) => t.getAll<{ id: string; runId?: string; state: string }>('jobs', undefined), ['jobs'])).find((j) => j.runId === 'b' && j.state === 'claimed')!;
+    await storeOf(runtime).write(async (t) => {
       const job = await t.get<Record<string, unknown>>('jobs', bJob.id);
       t.put('jobs', { ...job, claimToken: 'someone-else' });
     });

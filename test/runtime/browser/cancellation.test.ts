@@ -9,6 +9,7 @@ import type { Runtime } from '../../../src/runtime/runtime.ts';
 import type { Step } from '../../../src/runtime/types.ts';
 import { deferred, freshRuntime, gatedRunner, recordingHook, scriptedRunner, settle, waitFor } from '../harness.ts';
 import { STEPS, Slot, isNotification, jobsIn, runRecord } from '../peek.ts';
+import { getJob, queueOf, stats, terminalMarkers } from '../../../src/inspect.ts';
 
 const never = () => {
   throw new Error('the runner must not be called');
@@ -26,11 +27,11 @@ describe('Runtime.cancel', () => {
     expect(await runtime.cancel(runId)).toBe(true);
     // Our port keeps the finished run's status (upstream: null right after cancel).
     expect(await runtime.status(runId)).toMatchObject({ state: 'cancelled', stepNumber: 0 });
-    expect(await runtime.queue.getJob(stepJob)).toBeUndefined();
+    expect(await getJob(runtime, stepJob)).toBeUndefined();
     const pending = await jobsIn(runtime, 'pending');
     expect(pending).toHaveLength(1);
     expect(isNotification(pending[0]!)).toBe(true);
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 1, scheduled: 0, claimed: 0 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 1, scheduled: 0, claimed: 0 });
 
     await runtime.start();
     await waitFor(() => hook.outcomes.length === 1, 5000, 'hook');
@@ -39,7 +40,7 @@ describe('Runtime.cancel', () => {
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'cancelled', headers: { tenant: 'acme' } });
     expect(hook.outcomes[0]!.error).toBeUndefined();
     expect(runner.calls).toHaveLength(0);
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ dead: 0, pending: 0, claimed: 0 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ dead: 0, pending: 0, claimed: 0 });
     await runtime.close();
   });
 
@@ -54,7 +55,7 @@ describe('Runtime.cancel', () => {
     await waitFor(() => hook.outcomes.length === 1, 5000, 'hook');
     await settle(50);
     expect(hook.outcomes).toHaveLength(1);
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, dead: 0 });
     await runtime.close();
   });
 
@@ -63,11 +64,11 @@ describe('Runtime.cancel', () => {
     const runner = scriptedRunner([Outcome.next('p', { delayMs: 3_600_000 }), Outcome.succeed('never')]);
     const { runtime, clock } = await freshRuntime({ workflows: { wf: runner }, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
-    await waitFor(async () => (await runtime.queue.stats(STEPS)).scheduled === 1, 5000, 'scheduled');
+    await waitFor(async () => (await stats(runtime, STEPS)).scheduled === 1, 5000, 'scheduled');
     const scheduledJob = (await runRecord(runtime, runId))!.jobId!;
     expect(await runtime.cancel(runId)).toBe(true);
-    expect((await runtime.queue.stats(STEPS)).scheduled).toBe(0);
-    expect(await runtime.queue.getJob(scheduledJob)).toBeUndefined();
+    expect((await stats(runtime, STEPS)).scheduled).toBe(0);
+    expect(await getJob(runtime, scheduledJob)).toBeUndefined();
     await waitFor(() => hook.outcomes.length === 1, 5000, 'hook');
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'cancelled', finalStep: 1 });
     expect(hook.outcomes[0]!.error).toBeUndefined();
@@ -93,7 +94,7 @@ describe('Runtime.cancel', () => {
     expect(hook.outcomes[0]!.result).toBeUndefined();
     expect(await runtime.status(runId)).toMatchObject({ state: 'cancelled' });
     expect(runner.calls).toHaveLength(1); // no step 1
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ dead: 0, pending: 0, scheduled: 0, claimed: 0 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ dead: 0, pending: 0, scheduled: 0, claimed: 0 });
 
     // The same with a `succeed` outcome: no Succeeded notification, no result.
     const winner = gatedRunner(() => Outcome.succeed('would-have-succeeded'));
@@ -132,7 +133,7 @@ describe('Runtime.cancel', () => {
       expect(hook.outcomes[0]!.error).toBeUndefined();
       expect(await runtime.status(runId)).toMatchObject({ state: 'cancelled' });
       expect(runner.calls).toHaveLength(1);
-      expect((await runtime.queue.stats(STEPS)).dead).toBe(0);
+      expect((await stats(runtime, STEPS)).dead).toBe(0);
       await runtime.close();
     });
   }
@@ -163,7 +164,7 @@ describe('Runtime.cancel', () => {
     await waitFor(() => hook.outcomes.length === 1, 5000, 'hook');
     expect(hook.outcomes[0]).toMatchObject({ status: 'cancelled', error: 'cooperative' });
     expect(await runtime.status(runId)).toMatchObject({ state: 'cancelled', error: 'cooperative' });
-    expect((await runtime.queue.stats(STEPS)).dead).toBe(0);
+    expect((await stats(runtime, STEPS)).dead).toBe(0);
     await runtime.close();
   });
 
@@ -294,7 +295,7 @@ describe('Runtime.cancel', () => {
     expect(await b.status(pendingRun)).toMatchObject({ state: 'pending', stepNumber: 0 });
     expect(await b.cancel(runId)).toBe(true);
     expect(await b.cancel(pendingRun)).toBe(true);
-    expect(await b.queue.stats(STEPS)).toMatchObject({ scheduled: 0, claimed: 0 });
+    expect(await stats(b, STEPS)).toMatchObject({ scheduled: 0, claimed: 0 });
     await b.start();
     await waitFor(() => hook.outcomes.length === 2, 5000, 'hooks');
     expect(hook.outcomes.map((o) => [o.runId, o.status, o.finalStep]).sort()).toEqual(
@@ -317,10 +318,10 @@ describe('Runtime.cancel', () => {
     let afterRefusal: number | undefined;
     const runner = async (s: Step) => {
       await s.lease.extend(60_000);
-      extended.resolve((await self.value.queue.leaseExpiry(s.jobId))!);
+      extended.resolve((await queueOf(self.value).leaseExpiry(s.jobId))!);
       await cancelled.promise;
       await s.lease.extend(600_000).catch((e: unknown) => (refusal = e));
-      afterRefusal = await self.value.queue.leaseExpiry(s.jobId);
+      afterRefusal = await queueOf(self.value).leaseExpiry(s.jobId);
       return Outcome.succeed('done');
     };
     const fresh = await freshRuntime({ workflows: { wf: runner } });
@@ -345,11 +346,11 @@ describe('Runtime.cancel', () => {
     const runner = scriptedRunner([never]);
     const { runtime } = await freshRuntime({ start: false, workflows: { wf: runner }, hooks: [hook] });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x', maxAttempts: 3 });
-    const claim = (await runtime.queue.claim(STEPS))!;
+    const claim = (await queueOf(runtime).claim(STEPS))!;
     expect(await runtime.cancel(runId)).toBe(true);
     expect((await runtime.status(runId))?.state).toBe('cancelling');
-    await runtime.queue.nack(claim, 'boom');
-    expect(await runtime.queue.getJob(claim.job.id)).toMatchObject({ state: 'pending', cancelRequested: true, attempts: 1 });
+    await queueOf(runtime).nack(claim, 'boom');
+    expect(await getJob(runtime, claim.job.id)).toMatchObject({ state: 'pending', cancelRequested: true, attempts: 1 });
     await runtime.start();
     const o = await runtime.wait(runId);
     expect(o.status).toBe('cancelled');
@@ -382,7 +383,7 @@ describe('Runtime.cancel', () => {
     await settle(50);
     expect(hook2.outcomes).toHaveLength(1);
     expect(racing.calls.length).toBeLessThanOrEqual(2);
-    expect((await rt.queue.stats(STEPS)).dead).toBe(0);
+    expect((await stats(rt, STEPS)).dead).toBe(0);
     await runtime.close();
     await rt.close();
   });
@@ -392,12 +393,12 @@ describe('Runtime.cancel', () => {
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     const jobId = (await runRecord(runtime, runId))!.jobId!;
     expect(await runtime.cancel(runId)).toBe(true);
-    expect(await runtime.terminalMarkers()).toEqual([{ runId, terminalAt: 10_000 }]);
+    expect(await terminalMarkers(runtime)).toEqual([{ runId, terminalAt: 10_000 }]);
     // Upstream deletes the run record; ours keeps it as a terminal record, no longer active.
     const rec = await runRecord(runtime, runId);
     expect(rec).toMatchObject({ state: 'cancelled', terminalAt: 10_000 });
     expect(rec?.jobId).toBeUndefined();
-    expect(await runtime.queue.getJob(jobId)).toBeUndefined();
+    expect(await getJob(runtime, jobId)).toBeUndefined();
     await runtime.close();
   });
 
@@ -408,12 +409,12 @@ describe('Runtime.cancel', () => {
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     await runner.entered();
     expect(await runtime.cancel(runId)).toBe(true);
-    expect(await runtime.terminalMarkers()).toEqual([]);
+    expect(await terminalMarkers(runtime)).toEqual([]);
     expect(await runRecord(runtime, runId)).toMatchObject({ state: 'active', cancelRequested: true });
     runner.release();
     await waitFor(() => hook.outcomes.length === 1, 5000, 'hook');
     expect(hook.outcomes[0]!.status).toBe('cancelled');
-    expect(await runtime.terminalMarkers()).toEqual([{ runId, terminalAt: 10_000 }]);
+    expect(await terminalMarkers(runtime)).toEqual([{ runId, terminalAt: 10_000 }]);
     await runtime.close();
   });
 });

@@ -2,8 +2,8 @@
  * Group H: the per-step memo (SCENARIOS.md H-01…H-20). Runs in Node (fake-indexeddb) and in
  * real Chromium, so nothing here may use a Node-only API.
  *
- * Upstream builds a bare MemoStore; ours has none: `runtime.memo(runId, step)` is the same
- * store a step's `step.memo` writes to, read outside any step, and `runtime.clearMemos(runId)`
+ * Upstream builds a bare MemoStore; ours has none: `memoOf(runtime, runId, step)` is the same
+ * store a step's `step.memo` writes to, read outside any step, and `clearMemos(runtime, runId)`
  * is upstream's `clearMemosForRun`.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import type { Step } from '../../../src/runtime/types.ts';
 import { dumpTables } from '../dump.ts';
 import { recordingHook, scriptedRunner, waitFor } from '../harness.ts';
 import { fresh } from '../lifecycle.ts';
+import { clearMemos, memo as memoOf } from '../../../src/inspect.ts';
 
 async function idle() {
   return (await fresh({ start: false })).runtime;
@@ -23,12 +24,12 @@ async function idle() {
 describe('Step memo', () => {
   it('reading a key never written returns null', async () => {
     const rt = await idle();
-    await expect(rt.memo('run-1', 0).get('missing')).resolves.toBeUndefined();
+    await expect(memoOf(rt, 'run-1', 0).get('missing')).resolves.toBeUndefined();
   });
 
   it('put then get round-trips', async () => {
     const rt = await idle();
-    const memo = rt.memo('run-1', 0);
+    const memo = memoOf(rt, 'run-1', 0);
     await memo.put('k', 'hello');
     await expect(memo.get('k')).resolves.toBe('hello');
     // Any JSON value, not only strings.
@@ -38,7 +39,7 @@ describe('Step memo', () => {
 
   it('put overwrites the prior value', async () => {
     const rt = await idle();
-    const memo = rt.memo('run-1', 0);
+    const memo = memoOf(rt, 'run-1', 0);
     await memo.put('k', 'first');
     await memo.put('k', 'second');
     await expect(memo.get('k')).resolves.toBe('second');
@@ -46,18 +47,18 @@ describe('Step memo', () => {
 
   it('runs are isolated', async () => {
     const rt = await idle();
-    await rt.memo('run-a', 0).put('k', 'value-a');
-    await rt.memo('run-b', 0).put('k', 'value-b');
-    await expect(rt.memo('run-a', 0).get('k')).resolves.toBe('value-a');
-    await expect(rt.memo('run-b', 0).get('k')).resolves.toBe('value-b');
+    await memoOf(rt, 'run-a', 0).put('k', 'value-a');
+    await memoOf(rt, 'run-b', 0).put('k', 'value-b');
+    await expect(memoOf(rt, 'run-a', 0).get('k')).resolves.toBe('value-a');
+    await expect(memoOf(rt, 'run-b', 0).get('k')).resolves.toBe('value-b');
   });
 
   it('steps are isolated; memo is not a channel between the steps of a run', async () => {
     const rt = await idle();
-    await rt.memo('run-1', 0).put('k', 'step-0');
-    await rt.memo('run-1', 1).put('k', 'step-1');
-    await expect(rt.memo('run-1', 0).get('k')).resolves.toBe('step-0');
-    await expect(rt.memo('run-1', 1).get('k')).resolves.toBe('step-1');
+    await memoOf(rt, 'run-1', 0).put('k', 'step-0');
+    await memoOf(rt, 'run-1', 1).put('k', 'step-1');
+    await expect(memoOf(rt, 'run-1', 0).get('k')).resolves.toBe('step-0');
+    await expect(memoOf(rt, 'run-1', 1).get('k')).resolves.toBe('step-1');
 
     // In a run: step 1's step.memo does not see what step 0 wrote.
     const seen: (Json | undefined)[] = [];
@@ -76,13 +77,13 @@ describe('Step memo', () => {
     const { runId } = await runtime.submit({ workflow: 'wf', input: null, runId: 'isolated' });
     await expect(runtime.wait(runId)).resolves.toMatchObject({ status: 'succeeded' });
     expect(seen).toEqual(['written-by-step-0', undefined]);
-    await expect(runtime.memo(runId, 0).get('k')).resolves.toBe('written-by-step-0');
-    await expect(runtime.memo(runId, 1).get('k')).resolves.toBeUndefined();
+    await expect(memoOf(runtime, runId, 0).get('k')).resolves.toBe('written-by-step-0');
+    await expect(memoOf(runtime, runId, 1).get('k')).resolves.toBeUndefined();
   });
 
   it('distinct keys map to distinct entries', async () => {
     const rt = await idle();
-    const memo = rt.memo('run-1', 0);
+    const memo = memoOf(rt, 'run-1', 0);
     await memo.put('k1', 'one');
     await memo.put('k2', 'two');
     await expect(memo.get('k1')).resolves.toBe('one');
@@ -91,7 +92,7 @@ describe('Step memo', () => {
 
   it('any string is a valid key', async () => {
     const rt = await idle();
-    const memo = rt.memo('run-1', 0);
+    const memo = memoOf(rt, 'run-1', 0);
     const keys = ['', 'with/slash', 'with spaces', 'üñíçødé', 'a'.repeat(10_000), 'k:prefix-lookalike', 'c:also'];
     for (const [i, key] of keys.entries()) await memo.put(key, `v${i}`);
     for (const [i, key] of keys.entries()) await expect(memo.get(key)).resolves.toBe(`v${i}`);
@@ -99,7 +100,7 @@ describe('Step memo', () => {
 
   it('an empty value is stored and distinct from absence', async () => {
     const rt = await idle();
-    const memo = rt.memo('run-1', 0);
+    const memo = memoOf(rt, 'run-1', 0);
     await memo.put('k', '');
     await expect(memo.get('k')).resolves.toBe('');
     await memo.put('n', null);
@@ -110,14 +111,14 @@ describe('Step memo', () => {
 
   it('content-addressed put/get round-trips', async () => {
     const rt = await idle();
-    const memo = rt.memo('run-1', 0);
+    const memo = memoOf(rt, 'run-1', 0);
     await memo.contentPut({ operation: 'draft', payload: 'hello' }, 'value');
     await expect(memo.contentGet({ operation: 'draft', payload: 'hello' })).resolves.toBe('value');
   });
 
   it('content keys distinguish inputs and are canonical (key order does not matter)', async () => {
     const rt = await idle();
-    const memo = rt.memo('run-1', 0);
+    const memo = memoOf(rt, 'run-1', 0);
     await memo.contentPut({ operation: 'draft', payload: 'hello' }, 'first');
     await expect(memo.contentGet({ operation: 'draft', payload: 'hello' })).resolves.toBe('first');
     await expect(memo.contentGet({ operation: 'review', payload: 'hello' })).resolves.toBeUndefined();
@@ -130,14 +131,14 @@ describe('Step memo', () => {
   it('content entries remain step-scoped', async () => {
     const rt = await idle();
     const input = { operation: 'draft', payload: 'hello' };
-    await rt.memo('run-1', 0).contentPut(input, 'step-0');
-    await expect(rt.memo('run-1', 0).contentGet(input)).resolves.toBe('step-0');
-    await expect(rt.memo('run-1', 1).contentGet(input)).resolves.toBeUndefined();
+    await memoOf(rt, 'run-1', 0).contentPut(input, 'step-0');
+    await expect(memoOf(rt, 'run-1', 0).contentGet(input)).resolves.toBe('step-0');
+    await expect(memoOf(rt, 'run-1', 1).contentGet(input)).resolves.toBeUndefined();
   });
 
   it('an unserializable content input fails InvalidPayload, classified permanent, writing nothing', async () => {
     const rt = await idle();
-    const memo = rt.memo('run-1', 0);
+    const memo = memoOf(rt, 'run-1', 0);
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic['self'] = cyclic;
     const bad: unknown[] = [cyclic, { f: () => 1 }, { n: 10n }, { x: Number.NaN }, { d: new Date(0) }, undefined];
@@ -161,11 +162,11 @@ describe('Step memo', () => {
     const f = await fresh({ start: false });
     const writer = f.runtime;
     const reader = await f.reopen();
-    await expect(reader.memo('run-1', 0).get('k')).resolves.toBeUndefined();
-    await writer.memo('run-1', 0).put('k', 'shared');
-    await expect(reader.memo('run-1', 0).get('k')).resolves.toBe('shared');
-    await writer.memo('run-1', 0).put('k', 'changed');
-    await expect(reader.memo('run-1', 0).get('k')).resolves.toBe('changed');
+    await expect(memoOf(reader, 'run-1', 0).get('k')).resolves.toBeUndefined();
+    await memoOf(writer, 'run-1', 0).put('k', 'shared');
+    await expect(memoOf(reader, 'run-1', 0).get('k')).resolves.toBe('shared');
+    await memoOf(writer, 'run-1', 0).put('k', 'changed');
+    await expect(memoOf(reader, 'run-1', 0).get('k')).resolves.toBe('changed');
   });
 
   it('memo survives across attempts of the same step', async () => {
@@ -204,38 +205,38 @@ describe('Step memo', () => {
     const memosOf = async (runId: string) => ((await dumpTables(runtime)).memos as MemoRecord[]).filter((m) => m.runId === runId);
     // One user entry and one step-output (replay) record.
     expect((await memosOf('run-1')).map((m) => m.key.slice(0, 2)).sort()).toEqual(['k:', 'r:']);
-    await expect(runtime.clearMemos('run-1')).resolves.toBe(2);
-    await expect(runtime.memo('run-1', 0).get('k')).resolves.toBeUndefined();
+    await expect(clearMemos(runtime, 'run-1')).resolves.toBe(2);
+    await expect(memoOf(runtime, 'run-1', 0).get('k')).resolves.toBeUndefined();
     expect(await memosOf('run-1')).toEqual([]);
   });
 
   it('clearing a run removes only that run', async () => {
     const rt = await idle();
-    await rt.memo('run-a', 0).put('k', 'a-0');
-    await rt.memo('run-a', 1).put('k', 'a-1');
-    await rt.memo('run-b', 0).put('k', 'b-0');
-    await expect(rt.clearMemos('run-a')).resolves.toBe(2);
-    await expect(rt.memo('run-a', 0).get('k')).resolves.toBeUndefined();
-    await expect(rt.memo('run-a', 1).get('k')).resolves.toBeUndefined();
-    await expect(rt.memo('run-b', 0).get('k')).resolves.toBe('b-0');
+    await memoOf(rt, 'run-a', 0).put('k', 'a-0');
+    await memoOf(rt, 'run-a', 1).put('k', 'a-1');
+    await memoOf(rt, 'run-b', 0).put('k', 'b-0');
+    await expect(clearMemos(rt, 'run-a')).resolves.toBe(2);
+    await expect(memoOf(rt, 'run-a', 0).get('k')).resolves.toBeUndefined();
+    await expect(memoOf(rt, 'run-a', 1).get('k')).resolves.toBeUndefined();
+    await expect(memoOf(rt, 'run-b', 0).get('k')).resolves.toBe('b-0');
   });
 
   it('clearing a run with no entries returns 0', async () => {
     const rt = await idle();
-    await rt.memo('other', 0).put('k', 'v');
-    await expect(rt.clearMemos('run-with-no-memos')).resolves.toBe(0);
-    await expect(rt.memo('other', 0).get('k')).resolves.toBe('v');
+    await memoOf(rt, 'other', 0).put('k', 'v');
+    await expect(clearMemos(rt, 'run-with-no-memos')).resolves.toBe(0);
+    await expect(memoOf(rt, 'other', 0).get('k')).resolves.toBe('v');
   });
 
   it('a run id is not treated as a prefix of another', async () => {
     const rt = await idle();
-    await rt.memo('run', 0).put('k', 'short');
-    await rt.memo('run-suffix', 0).put('k', 'long');
-    await rt.memo('run_', 3).put('k', 'underscore');
-    await expect(rt.clearMemos('run')).resolves.toBe(1);
-    await expect(rt.memo('run', 0).get('k')).resolves.toBeUndefined();
-    await expect(rt.memo('run-suffix', 0).get('k')).resolves.toBe('long');
-    await expect(rt.memo('run_', 3).get('k')).resolves.toBe('underscore');
+    await memoOf(rt, 'run', 0).put('k', 'short');
+    await memoOf(rt, 'run-suffix', 0).put('k', 'long');
+    await memoOf(rt, 'run_', 3).put('k', 'underscore');
+    await expect(clearMemos(rt, 'run')).resolves.toBe(1);
+    await expect(memoOf(rt, 'run', 0).get('k')).resolves.toBeUndefined();
+    await expect(memoOf(rt, 'run-suffix', 0).get('k')).resolves.toBe('long');
+    await expect(memoOf(rt, 'run_', 3).get('k')).resolves.toBe('underscore');
   });
 
   it('step-output records are scoped by the step payload hash', async () => {

@@ -5,7 +5,7 @@
  *
  * A crash is `stop({ drain: false })` with the step still in the runner, then a new runtime on
  * the same database (`reopen`). A lost settlement (H9) is produced by a second instance
- * recovering the claim (`other.recoverNow()`) while the runner still runs, or by the runner
+ * recovering the claim (`recoverNow(other)`) while the runner still runs, or by the runner
  * moving the clock past its lease and reaping.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ import type { Runtime } from '../../../src/runtime/runtime.ts';
 import type { LeaseHandle, Step, StepRunner } from '../../../src/runtime/types.ts';
 import { T0, deferred, freshRuntime, gatedRunner, recordingHook, scriptedRunner, settle, waitFor } from '../harness.ts';
 import { STEPS, Slot, jobsIn, jobsOfRun, memoRecords, runRecord } from '../peek.ts';
+import { getJob, jobHistory, queueOf, recoverNow, stats, terminalMarkers } from '../../../src/inspect.ts';
+import { storeOf } from '../../support/internals.ts';
 
 /** Resolves when the step signal aborts (a runner that hangs until its delivery is given up). */
 function aborted(s: Step): Promise<void> {
@@ -31,7 +33,7 @@ function aborted(s: Step): Promise<void> {
  */
 async function twoInstances(make: (lose: () => Promise<void>) => Record<string, StepRunner>, options: Partial<RuntimeOptions> = {}) {
   const other = new Slot<Runtime>();
-  const fresh = await freshRuntime({ stepOutputReplay: true, workflows: make(() => other.value.recoverNow()), ...options });
+  const fresh = await freshRuntime({ stepOutputReplay: true, workflows: make(() => recoverNow(other.value)), ...options });
   other.set(await fresh.reopen());
   return { fresh, a: fresh.runtime, other: other.value };
 }
@@ -75,14 +77,14 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     const { runtime } = await freshRuntime({ workflows: { wf: runner } });
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     await runner.entered();
-    expect((await runtime.queue.stats(STEPS)).claimed).toBe(1);
+    expect((await stats(runtime, STEPS)).claimed).toBe(1);
     let stopped = false;
     const stopping = runtime.stop({ drain: true }).then(() => (stopped = true));
     await settle(50);
     expect(stopped).toBe(false);
     runner.release();
     await stopping;
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ claimed: 0, pending: 0, done: 1 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ claimed: 0, pending: 0, done: 1 });
     expect((await runtime.status(runId))?.state).toBe('succeeded');
     await runtime.close();
   });
@@ -111,10 +113,10 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
       return Outcome.succeed('recovered');
     };
     const b = await fresh.reopen({ workflows: { wf: runnerB }, hooks: [hook] });
-    await b.recoverNow(); // what start() does first; the lease (30 s) has not expired
+    await recoverNow(b); // what start() does first; the lease (30 s) has not expired
     expect(fresh.clock.now()).toBe(T0);
-    expect(await b.queue.stats(STEPS)).toMatchObject({ pending: 1, claimed: 0 });
-    expect((await b.queue.history(first.jobId)).at(-1)).toMatchObject({ attempt: 1, outcome: 'interrupted' });
+    expect(await stats(b, STEPS)).toMatchObject({ pending: 1, claimed: 0 });
+    expect((await jobHistory(b, first.jobId)).at(-1)).toMatchObject({ attempt: 1, outcome: 'interrupted' });
     await b.start();
     expect(await b.wait(runId)).toMatchObject({ status: 'succeeded', result: 'recovered', finalStep: 1 });
     expect(seen).toEqual([[1, 2, 'from-attempt-1']]); // step 0 is not re-run; attempt 1's memo is visible
@@ -138,13 +140,13 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     const hook = recordingHook();
     const b = await fresh.reopen({ hooks: [hook], workflows: { wf: scriptedRunner([Outcome.succeed('again')]) } });
     await b.start();
-    expect(await b.queue.getJob(step.jobId)).toMatchObject({ state: 'dead', lastError: 'interrupted', attempts: 1 });
-    expect(await b.queue.stats(STEPS)).toMatchObject({ claimed: 0 });
+    expect(await getJob(b, step.jobId)).toMatchObject({ state: 'dead', lastError: 'interrupted', attempts: 1 });
+    expect(await stats(b, STEPS)).toMatchObject({ claimed: 0 });
     expect((await jobsIn(b, 'dead')).map((j) => j.id)).toEqual([step.jobId]);
     expect(await b.wait(runId)).toMatchObject({ status: 'failed', error: 'interrupted', finalStep: 0 });
     await waitFor(() => hook.outcomes.length === 1, 5000, 'hook');
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'failed', error: 'interrupted' });
-    expect(await b.terminalMarkers()).toEqual([{ runId, terminalAt: T0 }]);
+    expect(await terminalMarkers(b)).toEqual([{ runId, terminalAt: T0 }]);
     expect((await b.history(runId)).at(-1)).toMatchObject({ outcome: 'interrupted', error: 'interrupted' });
     // The run id is released like any ended run's (A-08).
     expect(await b.submit({ workflow: 'wf', runId, input: 'y' })).toEqual({ runId, newlySubmitted: true });
@@ -165,7 +167,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
         firstSignal = s.signal;
         s.effects.put('app/k', 'from-attempt-1');
         fresh.clock.advance(30_001);
-        await self.value.queue.reap();
+        await queueOf(self.value).reap();
         return Outcome.succeed('first');
       },
       (s: Step) => {
@@ -184,7 +186,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     expect(isWorkflowError(firstSignal?.reason, 'ClaimLost')).toBe(true);
     expect(hook.outcomes).toHaveLength(1);
     expect(await runtime.kv.get('app/k')).toBeUndefined();
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, done: 2 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ pending: 0, claimed: 0, scheduled: 0, done: 2 });
     expect(runtime.isRunning).toBe(true); // the loop survived the lost claim
     await runtime.close();
   });
@@ -195,7 +197,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     const hook = recordingHook();
     const runner = async (s: Step) => {
       await s.lease.extend(600_000);
-      observed = (await self.value.queue.leaseExpiry(s.jobId))!;
+      observed = (await queueOf(self.value).leaseExpiry(s.jobId))!;
       expect(s.lease.expiresAt).toBe(observed);
       return Outcome.succeed('');
     };
@@ -217,7 +219,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
           async (s: Step) => {
             await s.lease.extend(60_000);
             f.clock.advance(2000);
-            await self2.value.queue.reap();
+            await queueOf(self2.value).reap();
             return Outcome.succeed('kept');
           },
         ]),
@@ -226,7 +228,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     const rt = self2.set(f.runtime);
     const r = await rt.submit({ workflow: 'wf', input: 'y' });
     expect(await rt.wait(r.runId)).toMatchObject({ status: 'succeeded', result: 'kept' });
-    expect(await rt.queue.stats(STEPS)).toMatchObject({ done: 1, pending: 0, claimed: 0 });
+    expect(await stats(rt, STEPS)).toMatchObject({ done: 1, pending: 0, claimed: 0 });
     expect((await rt.history(r.runId)).map((h) => h.attempt)).toEqual([1]);
     await rt.close();
   });
@@ -237,7 +239,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     let kept: LeaseHandle | undefined;
     const runner = async (s: Step) => {
       kept = s.lease;
-      const read = async () => expiries.push((await self.value.queue.leaseExpiry(s.jobId))!);
+      const read = async () => expiries.push((await queueOf(self.value).leaseExpiry(s.jobId))!);
       await read();
       await s.lease.extend(10_000);
       await read();
@@ -276,16 +278,16 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     const { runId } = await runtime.submit({ workflow: 'wf', input: 'x' });
     await extended.promise;
     const job = (await runRecord(runtime, runId))!.jobId!;
-    expect(await runtime.queue.leaseExpiry(job)).toBe(T0 + 35_000);
+    expect(await queueOf(runtime).leaseExpiry(job)).toBe(T0 + 35_000);
     fresh.clock.advance(1000);
-    await runtime.queue.reap();
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ claimed: 1, pending: 0 });
-    expect(await runtime.queue.leaseExpiry(job)).toBe(T0 + 35_000);
+    await queueOf(runtime).reap();
+    expect(await stats(runtime, STEPS)).toMatchObject({ claimed: 1, pending: 0 });
+    expect(await queueOf(runtime).leaseExpiry(job)).toBe(T0 + 35_000);
     gate.resolve();
     expect(await runtime.wait(runId)).toMatchObject({ status: 'succeeded', result: 'settled' });
     fresh.clock.advance(60_000);
-    await runtime.queue.reap();
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ done: 1, pending: 0, dead: 0, claimed: 0 });
+    await queueOf(runtime).reap();
+    expect(await stats(runtime, STEPS)).toMatchObject({ done: 1, pending: 0, dead: 0, claimed: 0 });
     await runtime.close();
   });
 
@@ -322,7 +324,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     await freshEntered.promise;
     staleGate.resolve(); // the stale delivery settles first: rejected, the fresh claim untouched
     await settle(50);
-    expect(await b.queue.stats(STEPS)).toMatchObject({ claimed: 1, done: 0, dead: 0 });
+    expect(await stats(b, STEPS)).toMatchObject({ claimed: 1, done: 0, dead: 0 });
     expect(await b.kv.get('app/k')).toBeUndefined();
     freshGate.resolve();
     expect(await b.wait(runId)).toMatchObject({ status: 'succeeded', result: 'fresh' });
@@ -355,8 +357,8 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     const steps = (await jobsOfRun(a, runId)).filter((j) => j.headers['workflow.step'] === '1');
     expect(steps).toHaveLength(1);
     expect(steps[0]).toMatchObject({ state: 'claimed', payload: 'step1-payload' });
-    expect(await a.queue.stats(STEPS)).toMatchObject({ pending: 0, scheduled: 0, claimed: 1 });
-    expect(await a.queue.claim(STEPS)).toBeUndefined();
+    expect(await stats(a, STEPS)).toMatchObject({ pending: 0, scheduled: 0, claimed: 1 });
+    expect(await queueOf(a).claim(STEPS)).toBeUndefined();
     step1Gate.resolve();
     await a.wait(runId);
     expect((await a.history(runId)).filter((h) => h.stepNumber === 0).map((h) => [h.attempt, h.outcome, h.replayed ?? false])).toEqual([[1, 'interrupted', false], [2, 'continued', true]]);
@@ -396,7 +398,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
       },
     }));
     const key = `r:${await hashJson('input')}`;
-    await x.a.queue.store.write(async (t) => t.put('memos', { runId: 'corrupt-run', step: 0, key, value: 'not msgpack' }));
+    await storeOf(x.a).write(async (t) => t.put('memos', { runId: 'corrupt-run', step: 0, key, value: 'not msgpack' }));
     const { runId } = await x.a.submit({ workflow: 'wf', runId: 'corrupt-run', input: 'input' });
     expect(await x.a.wait(runId)).toMatchObject({ status: 'succeeded', result: 'ok' });
     expect(calls).toBe(1);
@@ -509,7 +511,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
       },
       async () => {
         fresh.clock.advance(30_001); // outlive the lease: this delivery is given up
-        await self.value.queue.reap();
+        await queueOf(self.value).reap();
         return Outcome.next('lost');
       },
       Outcome.next('s1'),
@@ -547,7 +549,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     const a = self.set(x.a);
     const { runId } = await a.submit({ workflow: 'wf', input: 'x' });
     const step0 = (await runRecord(a, runId))!.jobId!;
-    await waitFor(async () => (await x.a.queue.history(step0)).length > 0 && !a.isRunning, 5000, 'lost settlement');
+    await waitFor(async () => (await jobHistory(x.a, step0)).length > 0 && !a.isRunning, 5000, 'lost settlement');
     await settle(50);
     // The rejected settlement applied nothing: no step 1, no KV write, the run still at step 0.
     expect(await jobsOfRun(a, runId)).toMatchObject([{ id: step0, state: 'pending' }]);
@@ -591,21 +593,21 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     await waitFor(() => counted.calls.length === 1, 5000, 'attempt 1');
     const jobId = counted.calls[0]!.jobId;
     clock.advance(30_000);
-    await runtime.recoverNow();
+    await recoverNow(runtime);
     await waitFor(() => counted.calls.length === 2, 5000, 'attempt 2');
     expect(counted.calls[1]).toMatchObject({ jobId, attempts: 2 });
     clock.advance(30_000);
-    await runtime.recoverNow();
+    await recoverNow(runtime);
     expect(await runtime.wait(runId)).toMatchObject({ status: 'failed', error: 'lease expired', finalStep: 0 });
     await waitFor(() => hook.outcomes.length === 1, 5000, 'hook');
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'failed', error: 'lease expired' });
-    expect(await runtime.queue.getJob(jobId)).toMatchObject({ state: 'dead', lastError: 'lease expired' });
-    expect((await runtime.queue.history(jobId)).map((h) => [h.attempt, h.outcome, h.error])).toEqual([
+    expect(await getJob(runtime, jobId)).toMatchObject({ state: 'dead', lastError: 'lease expired' });
+    expect((await jobHistory(runtime, jobId)).map((h) => [h.attempt, h.outcome, h.error])).toEqual([
       [1, 'leaseExpired', null],
       [2, 'deadLettered', 'lease expired'],
     ]);
     expect((await runtime.history(runId)).at(-1)).toMatchObject({ attempt: 2, outcome: 'leaseExpired', error: 'lease expired' });
-    expect(await runtime.queue.stats(STEPS)).toMatchObject({ claimed: 0, pending: 0, dead: 1 });
+    expect(await stats(runtime, STEPS)).toMatchObject({ claimed: 0, pending: 0, dead: 1 });
     await settle(50);
     expect(counted.calls).toHaveLength(2);
     await runtime.close();
@@ -629,7 +631,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     await waitFor(() => entered === 2, 5000, 'both claimed');
     await a.stop({ drain: false });
     const corruptJob = (await runRecord(a, 'corrupt'))!.jobId!;
-    await a.queue.store.write(async (t) => {
+    await storeOf(a).write(async (t) => {
       const job = await t.get<Record<string, unknown>>('jobs', corruptJob);
       t.put('jobs', { ...job, attempts: 'not a number' });
     });
@@ -637,7 +639,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     const b = await fresh.reopen({ workflows: { wf: scriptedRunner([Outcome.succeed('recovered')]) } });
     await b.start();
     expect(await b.wait('healthy')).toMatchObject({ status: 'succeeded', result: 'recovered' });
-    expect(await b.queue.getJob(corruptJob)).toMatchObject({ state: 'claimed', attempts: 'not a number' });
+    expect(await getJob(b, corruptJob)).toMatchObject({ state: 'claimed', attempts: 'not a number' });
     gate.resolve();
     await settle(30);
     await b.close();
