@@ -7,6 +7,18 @@
  *   const stop = stepwise.watch(runId, (status) => render(status));
  */
 export { connect, type ConnectOptions, type StepwiseClient, type WatchListener } from './client/connect.ts';
+export type {
+  RunId,
+  TypedRunEvent,
+  TypedRunOutcome,
+  TypedRunSpec,
+  TypedRunStatus,
+  TypedStepwiseClient,
+  TypedSubmitOutcome,
+  TypedWatchListener,
+  WorkflowMap,
+  WorkflowName,
+} from './client/typed.ts';
 export { isWorkflowError, type WorkflowErrorName } from './core/errors.ts';
 export { isTerminal } from './core/types.ts';
 export type {

@@ -7,55 +7,54 @@
  * hanging; the client is already reconnecting, and re-issuing the call is safe (submissions
  * are idempotent on run id and input).
  */
-import { WorkflowError, invalidArgument } from '../core/errors.ts';
+import { WorkflowError, invalidArgument, isPermanentName } from '../core/errors.ts';
 import type { RunEvent, RunStatus } from '../core/types.ts';
 import { randomToken } from '../core/ids.ts';
 import { installErrorTransfer } from '../rpc/errors.ts';
-import { names, type ChannelMessage, type RunApi, type WorkerApi } from '../rpc/protocol.ts';
+import { RUN_METHODS, names, type ChannelMessage, type RunApi, type WorkerApi } from '../rpc/protocol.ts';
 import { openConnection, unavailable, type Connection } from './connection.ts';
+import { browserEnv, type ClientEnv } from './env.ts';
+import type { TypedStepwiseClient, WorkflowMap } from './typed.ts';
+import type { ConnectOptions, StepwiseClient, WatchListener } from './client-types.ts';
 
-export interface ConnectOptions {
-  /** The app's worker module (the one that calls `serve`). */
-  url: string | URL;
-  /** The database name given to `serve`. @default 'stepwise' */
-  name?: string;
-  /**
-   * Chromium's `extendedLifetime` SharedWorker option: the worker survives reloads (a running
-   * step is not interrupted) and keeps running 300 s after the last tab closes. It is part of
-   * the worker's name, so pages that disagree get two workers (one executes) rather than an
-   * error. @default false
-   */
-  extendedLifetime?: boolean;
-  /** @default 'module' */
-  type?: WorkerType;
-}
-
-/** A watcher receives the run's full status on every change, and the event that caused it. */
-export type WatchListener = (status: RunStatus, event: RunEvent) => void;
-
-/** The runtime's methods (each a call to the worker), plus live watching and lifecycle. */
-export interface StepwiseClient extends RunApi {
-  /** Live status of one run, or of every run with '*', in every open tab. @returns unsubscribe */
-  watch(runId: string, listener: WatchListener): () => void;
-  /** Test control of a worker served with a MockClock. */
-  readonly testing: { advanceClock(ms: number): Promise<number>; setClock(ms: number): Promise<number> };
-  /** Which worker answers: 'shared' or the per-tab 'dedicated' fallback, once connected. */
-  readonly mode: Promise<'shared' | 'dedicated'>;
-  /** How many times the client reconnected after its worker died. */
-  readonly reconnects: number;
-  close(): void;
-}
+export type { ConnectOptions, StepwiseClient, WatchListener } from './client-types.ts';
 
 /** Statuses kept for runs no one watches by id (see `remember`). */
 const MAX_REMEMBERED = 1000;
 
+/** How long a worker module may take to call `serve` before an attempt fails saying so. */
+const SERVE_TIMEOUT_MS = 5_000;
+
+/**
+ * `connect`, typed by the worker's workflows: `connect<typeof workflows>(…)` with
+ * `import type { workflows } from './worker'` (types only: no worker code reaches the page).
+ * `submit` then takes registered names and their input types, and `wait`/`status`/`watch`
+ * type results by workflow. The same client at run time. @see TypedStepwiseClient
+ */
+// Without a type argument `W` is `never` and this signature refuses every call, so `connect(…)`
+// gets the untyped one below (the last, which is also what `ReturnType<typeof connect>` reads).
+export function connect<W extends WorkflowMap = never>(options: [W] extends [never] ? never : ConnectOptions): TypedStepwiseClient<W>;
+export function connect(options: ConnectOptions): StepwiseClient;
 export function connect(options: ConnectOptions): StepwiseClient {
+  return connectWith(browserEnv(), options);
+}
+
+/** `connect`, given its environment (the browser's, or a test's). */
+export function connectWith(env: ClientEnv, options: ConnectOptions): StepwiseClient {
   if (typeof options !== 'object' || options === null || (typeof options.url !== 'string' && !(options.url instanceof URL))) {
     throw invalidArgument('connect options', 'need a worker `url`', options);
   }
   installErrorTransfer();
   const db = options.name ?? 'stepwise';
-  const connOptions = { url: options.url, db, extendedLifetime: options.extendedLifetime === true, type: options.type ?? 'module', helloTimeoutMs: 15_000 };
+  const connOptions = {
+    url: options.url,
+    db,
+    extendedLifetime: options.extendedLifetime === true,
+    type: options.type ?? 'module',
+    helloTimeoutMs: 15_000,
+    serveTimeoutMs: SERVE_TIMEOUT_MS,
+    env,
+  };
   let closed = false;
   let reconnects = 0;
   let current: Promise<Connection>;
@@ -81,9 +80,11 @@ export function connect(options: ConnectOptions): StepwiseClient {
           void current.then(refreshWatchers, () => undefined);
         }),
       (e: unknown) => {
-        // An outdated release (the database was upgraded by a newer one) will not get better by
-        // retrying: every call rejects `Outdated` until the page reloads.
-        if ((e as { name?: unknown } | null)?.name === 'Outdated') return;
+        // A permanent failure (an outdated release, a worker serving another database name, a
+        // worker whose runtime refused its options) will not get better by retrying: every call
+        // rejects with it until the page's code changes (or reloads).
+        const name = (e as { name?: unknown } | null)?.name;
+        if (typeof name === 'string' && isPermanentName(name)) return;
         if (!closed && current === p) current = open(250);
       },
     );
@@ -93,7 +94,7 @@ export function connect(options: ConnectOptions): StepwiseClient {
 
   // The caller lock: held while this client is open, so the worker can drop its waits once the
   // client is gone (closed, or its page reloaded or crashed). Taken at the first wait.
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  const locks = env.locks;
   const caller = names.callerLock(db, randomToken());
   let callerHeld: Promise<string | undefined> | undefined;
   let releaseCaller: (() => void) | undefined;
@@ -173,17 +174,12 @@ export function connect(options: ConnectOptions): StepwiseClient {
     for (const runId of watchers.keys()) if (runId !== '*') void refresh(runId);
   };
 
+  // One method per `RunApi` method, each a call to the worker; `wait` also names its caller.
+  const forwarded = Object.fromEntries(RUN_METHODS.map((m) => [m, (...args: unknown[]) => call(m, ...(args as Parameters<WorkerApi[typeof m]>))])) as unknown as RunApi;
   const client: StepwiseClient = {
-    submit: (spec) => call('submit', spec),
-    cancel: (runId) => call('cancel', runId),
-    status: (runId) => call('status', runId),
-    list: (query) => call('list', query),
+    ...forwarded,
     wait: async (runId, o) => call('wait', runId, o, await holdCaller()),
-    sendEvent: (key, payload) => call('sendEvent', key, payload),
-    clearEvent: (key) => call('clearEvent', key),
-    deadJobs: (query) => call('deadJobs', query),
-    requeueDead: (jobId) => call('requeueDead', jobId),
-    history: (runId) => call('history', runId),
+    name: db,
     watch(runId, listener) {
       if (typeof runId !== 'string' || typeof listener !== 'function') throw invalidArgument('watch', 'takes a run id (or "*") and a listener');
       if (!channel && typeof BroadcastChannel !== 'undefined') {
@@ -201,10 +197,6 @@ export function connect(options: ConnectOptions): StepwiseClient {
           if (runId !== '*') last.delete(runId);
         }
       };
-    },
-    testing: {
-      advanceClock: (ms) => call('advanceClock', ms),
-      setClock: (ms) => call('setClock', ms),
     },
     get mode() {
       return current.then((c) => c.hello.mode);

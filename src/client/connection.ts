@@ -6,15 +6,24 @@
  */
 import { releaseProxy, wrap, type Remote } from 'comlink';
 import { WorkflowError } from '../core/errors.ts';
-import { PROTOCOL_VERSION, names, type HelloOutcome, type WorkerApi } from '../rpc/protocol.ts';
+import { PROTOCOL_VERSION, isServingMessage, names, type HelloOutcome, type WorkerApi } from '../rpc/protocol.ts';
+import type { ClientEnv } from './env.ts';
 
 export interface ConnectionOptions {
   url: string | URL;
   db: string;
   extendedLifetime: boolean;
   type: WorkerType;
-  /** How long the worker may take to answer its first call. */
+  /** How long the worker may take to answer its first call (opening the database included). */
   helloTimeoutMs: number;
+  /**
+   * How long a module that ran without calling `serve` (it imported `stepwise/worker`, which
+   * says `loaded` on the port once the module ran) may still take to call it: a module that
+   * forgot it fails the attempt this soon after loading, with a message that says so, instead of
+   * after `helloTimeoutMs`.
+   */
+  serveTimeoutMs: number;
+  env: ClientEnv;
 }
 
 export interface Connection {
@@ -43,31 +52,35 @@ interface Knock {
 
 export async function openConnection(o: ConnectionOptions): Promise<Connection> {
   let markDead!: () => void;
-  const dead = new Promise<void>((r) => (markDead = r));
-  const shared = typeof SharedWorker !== 'undefined';
+  let isDead = false;
+  const dead = new Promise<void>((r) => (markDead = () => ((isDead = true), r())));
+  const { shared } = o.env;
+  let serving = false;
+  let noServe: ReturnType<typeof setTimeout> | undefined;
+  let loaded = (): void => undefined;
+  const servingSeen = () => clearTimeout(noServe);
+  const name = names.worker(o.db, shared && o.extendedLifetime, o.env.build);
   const knock = (): Knock => {
-    let endpoint: MessagePort | Worker;
-    let terminate: () => void;
     const k = { retired: false } as Knock;
-    if (shared) {
-      const options = { type: o.type, name: names.worker(o.db, o.extendedLifetime), extendedLifetime: o.extendedLifetime } as WorkerOptions;
-      const w = new SharedWorker(o.url, options);
-      w.addEventListener('error', () => k.retired || markDead());
-      endpoint = w.port;
-      terminate = () => w.port.close();
-    } else {
-      const w = new Worker(o.url, { type: o.type, name: names.worker(o.db, false) });
-      w.addEventListener('error', () => k.retired || markDead());
-      endpoint = w;
-      terminate = () => w.terminate();
-    }
-    k.api = wrap<WorkerApi>(endpoint);
+    const w = o.env.spawn(o.url, { type: o.type, name, extendedLifetime: shared && o.extendedLifetime });
+    w.onError(() => k.retired || markDead());
+    const onServing = (ev: Event) => {
+      const m: unknown = (ev as MessageEvent).data;
+      if (!isServingMessage(m)) return;
+      if (m.stepwise === 'loaded') return loaded();
+      serving = true;
+      servingSeen();
+      w.endpoint.removeEventListener('message', onServing);
+    };
+    w.endpoint.addEventListener('message', onServing);
+    k.api = wrap<WorkerApi>(w.endpoint);
     k.hello = k.api.hello();
     k.hello.catch(() => undefined); // a loser's hello may reject after the race is decided
     k.close = () => {
       k.retired = true;
+      w.endpoint.removeEventListener('message', onServing);
       k.api[releaseProxy]();
-      terminate();
+      w.terminate();
     };
     return k;
   };
@@ -82,6 +95,8 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
   // the teardown starts a new instance; a healthy worker that is merely slow to open (cold
   // start, database upgrade) gets extra ports to the same instance, which are closed unused.
   // A dedicated worker is this page's own: no stale instance to miss, so no second knock.
+  // (A knock that joins a stale instance never gets the `serving` message either: a later knock
+  // that does clears the no-serve timer.)
   const knocks: Knock[] = [knock()];
   const timers: ReturnType<typeof setTimeout>[] = [];
   let won: Knock | undefined;
@@ -94,7 +109,14 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
       }, reject);
     race(knocks[0]!);
     void dead.then(() => reject(unavailable('the worker failed to start')));
-    timers.push(setTimeout(() => reject(unavailable(`the worker did not answer within ${o.helloTimeoutMs} ms`)), o.helloTimeoutMs));
+    timers.push(setTimeout(() => reject(silent(o.url, o.helloTimeoutMs)), o.helloTimeoutMs));
+    // The module ran without calling `serve` (it said `loaded`): give a `serve` called after an
+    // await at its top level `serveTimeoutMs` more, then say what is missing.
+    loaded = () => {
+      if (serving || noServe !== undefined) return;
+      noServe = setTimeout(() => serving || reject(notServing(o.url, o.serveTimeoutMs)), o.serveTimeoutMs);
+      timers.push(noServe);
+    };
     if (shared) {
       for (let at = REKNOCK_FIRST_MS, gap = REKNOCK_FIRST_MS; at < o.helloTimeoutMs; gap *= 2, at += gap) {
         timers.push(
@@ -114,7 +136,11 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
     k.close();
     throw new WorkflowError('InvalidState', `the worker speaks protocol ${hello.protocol}, this page ${PROTOCOL_VERSION}: reload the page`);
   }
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (hello.name !== undefined && hello.name !== o.db) {
+    k.close();
+    throw nameMismatch(o.db, hello.name);
+  }
+  const locks = o.env.locks;
   // Granted only once the worker (the holder) is gone; released at once. Withdrawn by `close`,
   // so a closed connection leaves no request queued behind a worker that may live for long.
   const withdraw = new AbortController();
@@ -135,6 +161,9 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
       let send = methods.get(method);
       if (!send) methods.set(method, (send = k.api[method] as unknown as (...a: readonly unknown[]) => Promise<unknown>));
       const sending = send;
+      // A call that reaches a connection already known dead (it was picked before the death was
+      // learned) would go to a port no one reads: it fails like a call the death interrupted.
+      if (isDead) return Promise.reject(unavailable('the worker died during the call'));
       return new Promise((resolve, reject) => {
         const settle = (done: () => void) => {
           inFlight.delete(fail);
@@ -151,6 +180,40 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
       k.close();
     },
   };
+}
+
+/**
+ * The worker serves another database than the client asked for: its run events go to a channel
+ * the client does not listen on (`watch` would receive nothing) and its waits refuse the
+ * client's caller lock. Permanent: the page's code must change.
+ */
+function nameMismatch(asked: string, served: string): WorkflowError {
+  const given = (n: string) => (n === 'stepwise' ? `'stepwise' (the default, when name is left out)` : `'${n}'`);
+  return new WorkflowError(
+    'InvalidArgument',
+    `connect() asked for the database ${given(asked)} but the worker's serve() serves ${given(served)}: pass the same name to connect({ name }) and serve({ name })`,
+    { what: 'name', value: asked, served },
+  );
+}
+
+/** The module started as the worker ran without calling `serve`. Transient: a late `serve` is still adopted. */
+function notServing(url: string | URL, ms: number): WorkflowError {
+  return new WorkflowError(
+    'Unavailable',
+    `the Stepwise worker is unavailable: the worker module ${String(url)} loaded but did not call serve() within ${ms} ms. ` +
+      `The module given to connect({ url }) must call serve({ name, workflows }) from 'stepwise/worker' when it loads`,
+    { what: 'worker module', url: String(url) },
+  );
+}
+
+/** No answer at all: a module still loading, one that does not import `stepwise/worker`, or a stuck worker. */
+function silent(url: string | URL, ms: number): WorkflowError {
+  return new WorkflowError(
+    'Unavailable',
+    `the Stepwise worker is unavailable: the worker did not answer within ${ms} ms. If this lasts, check that connect({ url }) names ` +
+      `the module that calls serve() from 'stepwise/worker' (${String(url)}); retry the call`,
+    { what: 'worker module', url: String(url) },
+  );
 }
 
 export function unavailable(why: string): WorkflowError {

@@ -36,23 +36,41 @@ export interface SubmitOutcome {
   newlySubmitted: boolean;
 }
 
-/** A run as stored: answered from IndexedDB, so it is right after a reload. */
+/**
+ * A run as stored: answered from IndexedDB, so it is right after a reload.
+ *
+ * What the step fields report, by state:
+ * - `pending`, `running`, `cancelling`: the step that is queued or runs now, and its deliveries so
+ *   far (a retry after a failed attempt is the same step with `attempts` one higher once claimed).
+ * - `scheduled`: the step that runs at `wakeAt`: after `Outcome.next(p, { delayMs })` of step n it
+ *   is step n + 1 with `attempts` 0; during a retry backoff it is the same step with the
+ *   deliveries it had.
+ * - `waiting`: the step that runs with the event. When step n returns `Outcome.waitForEvent(key,
+ *   …)`, the run reports `stepNumber` n + 1, `attempts` 0 (that step has not run yet: it is the
+ *   one that receives `step.event`), `eventKey` the key, and `wakeAt` the timeout if one was given.
+ * - `succeeded`, `failed`, `cancelled`: the final step and its deliveries (1 when it ended on
+ *   its first attempt; 0 when the run was cancelled before that step ran).
+ */
 export interface RunStatus {
   runId: string;
   workflow: string;
   state: RunState;
-  /** The current step, or the final one once terminal. */
+  /** The step that runs now or next (see above), or the final one once terminal. */
   stepNumber: number;
-  /** Deliveries of the current step so far (0 before its first claim). */
+  /** Deliveries of that step so far: 0 before its first claim, 1 during or after its first attempt. */
   attempts: number;
+  /** When the run was first submitted (ms since the epoch, runtime clock). */
   submittedAt: number;
+  /** When the run record last changed (ms since the epoch, runtime clock). */
   updatedAt: number;
   headers: Record<string, string>;
+  /** The result of a succeeded run. */
   result?: Json;
+  /** The reason of a failed or cancelled run (the last step error for a failed step). */
   error?: string;
-  /** When a scheduled step is due or a waiting step times out. */
+  /** While `scheduled` or `waiting`: when the step is due, or when the wait times out (ms since the epoch). */
   wakeAt?: number;
-  /** The event key a waiting run waits for. */
+  /** Only while `waiting`: the event key the run waits for. Cleared once the event is delivered. */
   eventKey?: string;
   /** The latest `step.progress` update checkpointed for the current step, if any. */
   progress?: Json;

@@ -20,7 +20,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import { names } from '../rpc/protocol.ts';
-import type { RuntimeCore } from '../runtime/runtime-core.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { holdForever, type LockManagerLike } from './locks.ts';
 
 /** The least time a holder keeps the role before yielding to another build (runtime clock). */
@@ -32,7 +32,7 @@ export interface ExecutorRoleOptions {
   locks: LockManagerLike;
   db: string;
   instanceId: string;
-  runtime: Pick<RuntimeCore, 'start' | 'stop' | 'parking'>;
+  runtime: Pick<Runtime, 'start' | 'stop' | 'parking'>;
   clock: Clock;
   /** The workflow and hook names this instance registers. */
   knows: { workflows: readonly string[]; hooks: readonly string[] };
@@ -56,6 +56,7 @@ export function takeExecutorRole(o: ExecutorRoleOptions): ExecutorRole {
   const lock = names.executorLock(o.db);
 
   const turn = async (): Promise<void> => {
+    if (closed) return; // given up while queued (a newer build appeared): never start executing
     try {
       await o.runtime.start();
     } catch (e) {

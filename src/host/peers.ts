@@ -5,11 +5,11 @@
  * job confirms it. Messages that arrive are re-announced locally only, never rebroadcast (no
  * echo between instances).
  */
-import type { QueueCore } from '../queue/queue-core.ts';
+import type { QueueEngine } from '../queue/engine.ts';
 import { names, type PeerMessage } from '../rpc/protocol.ts';
 import type { JobRecord } from '../store/db.ts';
 
-export function linkPeers(queue: QueueCore, db: string, instanceId: string, queueName: string): () => void {
+export function linkPeers(queue: QueueEngine, db: string, instanceId: string, queueName: string): () => void {
   if (typeof BroadcastChannel === 'undefined') return () => undefined;
   const channel = new BroadcastChannel(names.peerChannel(db));
   let relaying = false;

@@ -23,6 +23,11 @@ export const PROTOCOL_VERSION = 1;
 
 export interface HelloOutcome {
   protocol: number;
+  /**
+   * The database name given to `serve` (absent from workers of older builds): a client whose
+   * `connect({ name })` differs would watch a channel no event is posted on, so it refuses.
+   */
+  name?: string;
   /** This worker instance's id (changes when a worker restarts). */
   instanceId: string;
   /** A lock the worker holds for its whole life: a page queued on it is granted it when the worker dies. */
@@ -47,32 +52,61 @@ export interface RunApi {
   history(runId: string): Promise<AttemptRecord[]>;
 }
 
-/** Everything a page can ask of the worker: the runtime's methods, a hello, test clock control. */
+/**
+ * Every `RunApi` method, once. `satisfies` makes the compiler reject a method missing here or
+ * one `RunApi` does not declare; the worker's api object, the port's allow-list and the
+ * client's methods are all derived from this list.
+ */
+const RUN_API_METHODS = {
+  submit: true,
+  cancel: true,
+  status: true,
+  list: true,
+  wait: true,
+  sendEvent: true,
+  clearEvent: true,
+  deadJobs: true,
+  requeueDead: true,
+  history: true,
+} as const satisfies Record<keyof RunApi, true>;
+
+/** The names of the `RunApi` methods, derived from one exhaustive declaration. */
+export const RUN_METHODS = Object.keys(RUN_API_METHODS) as readonly (keyof RunApi)[];
+
+/** Everything a page can ask of the worker: the runtime's methods and a hello. */
 export interface WorkerApi extends RunApi {
   hello(): Promise<HelloOutcome>;
   /** `RunApi.wait`, given the caller lock of the client that asks: the wait is dropped once that client is gone. */
   wait(runId: string, options?: { timeoutMs?: number }, caller?: string): Promise<RunOutcome>;
-  /** Test control of a worker started with a MockClock; rejects `InvalidState` otherwise. */
-  advanceClock(ms: number): Promise<number>;
-  setClock(ms: number): Promise<number>;
 }
 
 /** The method names a page may call: everything else is refused at the port. */
-export const WORKER_METHODS: readonly (keyof WorkerApi)[] = [
-  'hello',
-  'submit',
-  'cancel',
-  'status',
-  'list',
-  'wait',
-  'sendEvent',
-  'clearEvent',
-  'deadJobs',
-  'requeueDead',
-  'history',
-  'advanceClock',
-  'setClock',
-];
+export const WORKER_METHODS: readonly (keyof WorkerApi)[] = ['hello', ...RUN_METHODS];
+
+/**
+ * Posted by the worker on every port, before any comlink answer (not a comlink message: it has
+ * no `id`, so comlink ignores it). `serving`: the module called `serve`, which answers the
+ * hello once the database is open. `loaded`: the module finished loading and imported
+ * `stepwise/worker` but has not called `serve` (yet): a page that gets no `serving` soon after
+ * knows the module forgot it.
+ */
+export interface ServingMessage {
+  stepwise: 'serving' | 'loaded';
+  protocol: number;
+}
+
+export function isServingMessage(v: unknown): v is ServingMessage {
+  const kind = typeof v === 'object' && v !== null ? (v as { stepwise?: unknown }).stepwise : undefined;
+  return kind === 'serving' || kind === 'loaded';
+}
+
+/**
+ * Test control of a worker's clock, on its own BroadcastChannel (`names.testChannel`): only a
+ * worker served with a clock that can be moved (a `MockClock`) listens, and it holds
+ * `names.clockLock` for life so a test can tell at once whether any worker would answer.
+ */
+export type ClockRequest = { kind: 'clock'; id: string; op: 'advance' | 'set'; ms: unknown };
+export type ClockReply = { kind: 'clockReply'; id: string; instanceId: string } & ({ now: number } | { error: { name: string; message: string } });
 
 /** Messages on the events channel (worker -> every tab). */
 export type ChannelMessage = { kind: 'run'; event: RunEvent };
@@ -80,7 +114,9 @@ export type ChannelMessage = { kind: 'run'; event: RunEvent };
 /** Messages on the coordination channel (between runtime instances of one database). */
 export type PeerMessage =
   | { kind: 'enqueued'; from: string }
-  | { kind: 'cancelRequested'; jobId: string; from: string };
+  | { kind: 'cancelRequested'; jobId: string; from: string }
+  /** A worker of a development build announces its build id; older builds yield the executor role. */
+  | { kind: 'build'; build: string; from: string };
 
 /** What an instance registers: the names of its workflows and terminal hooks. */
 export interface Knows {
@@ -93,8 +129,12 @@ function isStrings(v: unknown): v is string[] {
 }
 
 export const names = {
-  /** SharedWorker name: encodes `extendedLifetime`, so clients that disagree get separate workers instead of an error. */
-  worker: (db: string, extendedLifetime: boolean) => `stepwise:${db}${extendedLifetime ? ':extended' : ''}`,
+  /**
+   * SharedWorker name: encodes `extendedLifetime`, so clients that disagree get separate workers
+   * instead of an error, and the build id when there is one (development builds), so a page of a
+   * new build starts a new worker instead of joining one that runs the old code.
+   */
+  worker: (db: string, extendedLifetime: boolean, build?: string) => `stepwise:${db}${extendedLifetime ? ':extended' : ''}${build ? `:build:${build}` : ''}`,
   /** Held by every runtime instance for its life; its claims name it as owner. */
   ownerLock: (db: string, instanceId: string) => `stepwise:${db}:owner:${instanceId}`,
   /** Held by every worker for its life; pages queue on it to learn of its death. */
@@ -121,5 +161,9 @@ export const names = {
   /** Held by a page's client until it closes or the page dies: the worker drops that client's waits then. */
   callerLock: (db: string, token: string) => `stepwise:${db}:caller:${token}`,
   eventsChannel: (db: string) => `stepwise:${db}:events`,
+  /** Clock control for tests, served only by a worker whose clock can be moved. */
+  testChannel: (db: string) => `stepwise:${db}:testing`,
+  /** Held for life by a worker that serves clock control on `testChannel`. */
+  clockLock: (db: string, instanceId: string) => `stepwise:${db}:clock:${instanceId}`,
   peerChannel: (db: string) => `stepwise:${db}:peers`,
 };

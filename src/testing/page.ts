@@ -7,9 +7,13 @@
  * The helpers ride out what these tests provoke on purpose: a call that rejects `Unavailable`
  * (its worker died; the client is already reconnecting), a page mid-navigation, and a page whose
  * module has not defined the client yet are all retried until the deadline.
+ *
+ * Deadlines and polls use Node's own time (`Date.now`, `setTimeout`), not an injected `Clock`:
+ * they bound how long a Node test waits for a real browser, whose time no test controls.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunState, RunStatus } from '../core/types.ts';
+import { names } from '../rpc/protocol.ts';
 import type { ChromiumSession } from './browser.ts';
 
 const DEFAULT_CLIENT = 'window.app';
@@ -112,31 +116,71 @@ export function crashCreatorTab(session: Pick<ChromiumSession, 'crashPage'>, pag
 }
 
 /**
- * Moves the worker's `MockClock` forward through the page's client (`testing.advanceClock`);
- * the worker must be served with a MockClock. Due steps, leases and timeouts follow.
+ * Moves the clock of every worker of the page client's database that was served with a
+ * `MockClock` (the shared worker, or each tab's dedicated worker) forward by `ms`; due steps,
+ * leases and timeouts follow. Test control is not part of the client or of the worker's RPC: it
+ * goes over the worker's test channel, which only a worker with a MockClock serves.
  * @returns the worker clock's new time
+ * @throws `InvalidState` at once when no worker of that database runs on a MockClock;
+ *   `InvalidArgument` for an `ms` that is not a finite number >= 0
  */
 export async function advanceClock(page: Page, ms: number, clientExpression = DEFAULT_CLIENT): Promise<number> {
-  return clockCall(page, 'advanceClock', ms, clientExpression);
+  return clockCall(page, 'advance', ms, clientExpression);
 }
 
-/** Sets the worker's `MockClock` (moving backwards is allowed: a wall-clock jump). @returns the new time */
+/** Sets the workers' `MockClock` (moving backwards is allowed: a wall-clock jump), as `advanceClock` does. @returns the new time */
 export async function setClock(page: Page, ms: number, clientExpression = DEFAULT_CLIENT): Promise<number> {
-  return clockCall(page, 'setClock', ms, clientExpression);
+  return clockCall(page, 'set', ms, clientExpression);
 }
 
-async function clockCall(page: Page, method: 'advanceClock' | 'setClock', ms: number, clientExpression: string): Promise<number> {
+/** How long the workers holding a clock lock may take to answer a clock request. */
+const CLOCK_REPLY_MS = 10_000;
+
+async function clockCall(page: Page, op: 'advance' | 'set', ms: number, clientExpression: string): Promise<number> {
+  const db = '\u0000db\u0000';
+  const template = { lockPrefix: names.clockLock(db, ''), channel: names.testChannel(db) };
   const probe = await page.evaluate(
-    async ({ expr, method, ms }) => {
-      const client = (0, eval)(expr) as { testing?: Record<string, (ms: number) => Promise<number>> } | undefined;
-      if (!client?.testing) return { kind: 'noClient' } as const;
+    async ({ expr, op, ms, template, db, replyMs }) => {
+      const client = (0, eval)(expr) as { name?: string; mode?: Promise<unknown> } | undefined;
+      if (typeof client?.name !== 'string' || !client.mode) return { kind: 'noClient' } as const;
+      const fail = (name: string, message: string) => ({ kind: 'error', name, message }) as const;
       try {
-        return { kind: 'ok', value: await client.testing[method]!(ms) } as const;
+        await client.mode; // connected: a MockClock worker holds its clock lock by now
       } catch (e) {
-        return { kind: 'error', name: (e as Error).name, message: (e as Error).message } as const;
+        return fail((e as Error).name, (e as Error).message);
+      }
+      const prefix = template.lockPrefix.replace(db, client.name);
+      const held = ((await navigator.locks.query()).held ?? []).map((l) => l.name ?? '').filter((n) => n.startsWith(prefix));
+      if (held.length === 0) {
+        return fail('InvalidState', `no worker of the database '${client.name}' runs on a MockClock: serve it with { clock: new MockClock() } to control its time`);
+      }
+      const waiting = new Set(held.map((n) => n.slice(prefix.length)));
+      const channel = new BroadcastChannel(template.channel.replace(db, client.name));
+      const id = crypto.randomUUID();
+      try {
+        return await new Promise<{ kind: 'ok'; value: number } | ReturnType<typeof fail>>((resolve) => {
+          let now: number | undefined;
+          const timer = setTimeout(() => resolve(fail('Timeout', `${waiting.size} MockClock worker(s) did not answer within ${replyMs} ms`)), replyMs);
+          channel.onmessage = (ev: MessageEvent) => {
+            const m = ev.data as { kind?: string; id?: string; instanceId?: string; now?: number; error?: { name: string; message: string } };
+            if (m?.kind !== 'clockReply' || m.id !== id || typeof m.instanceId !== 'string') return;
+            if (m.error) {
+              clearTimeout(timer);
+              return resolve(fail(m.error.name, m.error.message));
+            }
+            waiting.delete(m.instanceId);
+            now = Math.max(now ?? -Infinity, m.now ?? -Infinity);
+            if (waiting.size > 0) return;
+            clearTimeout(timer);
+            resolve({ kind: 'ok', value: now });
+          };
+          channel.postMessage({ kind: 'clock', id, op, ms });
+        });
+      } finally {
+        channel.close();
       }
     },
-    { expr: clientExpression, method, ms },
+    { expr: clientExpression, op, ms, template, db, replyMs: CLOCK_REPLY_MS },
   );
   if (probe.kind === 'noClient') throw new Error(`no Stepwise client at ${clientExpression} in ${page.url()}`);
   if (probe.kind === 'error') throw Object.assign(new Error(probe.message), { name: probe.name });

@@ -13,9 +13,14 @@
  *   and names a script file with `new URL('….ts', import.meta.url)` outside a Worker constructor,
  *   with the import that fixes it;
  * - pre-bundles Stepwise's entries at server start, so the development server does not discover
- *   them when the worker first loads and reload the page (and its runs) to optimize them.
+ *   them when the worker first loads and reload the page (and its runs) to optimize them;
+ * - in development only, gives every page a build id (the time of the latest file change the
+ *   server saw) that `connect()` puts in the worker's name: a reload after an edit starts a
+ *   worker with the new code instead of joining an `extendedLifetime` worker that runs the old
+ *   one, and the old worker yields the executor role to it. Production builds get no id.
  */
 import type { Plugin, UserConfig } from 'vite';
+import { BUILD_GLOBAL } from '../client/env.ts';
 import { WorkflowError } from '../core/errors.ts';
 import { findScriptUrls } from './script-urls.ts';
 
@@ -33,9 +38,21 @@ const BROWSER_ENTRIES = ['stepwise/client', 'stepwise/worker'];
  *   by a `new URL()` that only works in development
  */
 export function stepwise(_options: StepwisePluginOptions = {}): Plugin {
+  /** Milliseconds of the latest change seen; strictly increasing, so a newer build compares greater. */
+  let build = Date.now();
+  const changed = () => (build = Math.max(Date.now(), build + 1));
   return {
     name: 'stepwise',
     enforce: 'pre',
+    configureServer(server) {
+      server.watcher.on('change', changed);
+      server.watcher.on('add', changed);
+      server.watcher.on('unlink', changed);
+    },
+    transformIndexHtml(_html, ctx) {
+      if (!ctx.server) return undefined; // production: no build id, the worker keeps its name across deploys
+      return [{ tag: 'script', children: `globalThis.${BUILD_GLOBAL} = ${JSON.stringify(String(build))};`, injectTo: 'head-prepend' }];
+    },
     config(config: UserConfig): UserConfig {
       const format = config.worker?.format;
       if (format !== undefined && format !== 'es') {
