@@ -46,7 +46,7 @@ export interface ProfileCommand {
 }
 
 /** The runtime's workloads (bench/runtime-cells.ts): no-op step chains through `Runtime`, in the worker. */
-export type RuntimeCellName = 'rt-100x10' | 'rt-1x200' | 'rt-100x10-depth' | 'rt-1x200-sub';
+export type RuntimeCellName = 'rt-100x10' | 'rt-1x200' | 'rt-100x10-depth' | 'rt-1x200-sub' | 'rt-1x200-fn';
 
 export interface RuntimeCellCommand {
   kind: 'runtime';
@@ -56,6 +56,8 @@ export interface RuntimeCellCommand {
   concurrency: number;
   /** Subscribe a no-op listener first, as `serve()` always does: settlements then build the run's status (extra reads). */
   subscribed: boolean;
+  /** Run the chain as a `workflow()` durable function (one `run.step` per step) instead of a `StepRunner`. */
+  functions?: boolean;
   /** Foreign jobs scheduled far in the future on the steps queue before the timed part (0: none). */
   depth: number;
   /** Jobs per `enqueueBatch` transaction of the depth prefill. */

@@ -118,6 +118,8 @@ export interface RuntimeCellSpec {
   concurrency: number;
   depth: number;
   subscribed: boolean;
+  /** A `workflow()` durable function instead of a `StepRunner`. */
+  functions?: boolean;
 }
 
 export interface ClientCellSpec {

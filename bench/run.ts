@@ -101,6 +101,7 @@ const RUNTIME_CELLS: RuntimeCellSpec[] = [
   { cell: 'rt-100x10-depth', title: `runtime: 100 × 10, ${DEPTH.toLocaleString('en-US')} future jobs`, runs: 100, stepsPerRun: 10, concurrency: 16, depth: DEPTH, subscribed: false },
   { cell: 'rt-1x200', title: 'runtime: 1 run × 200 no-op steps', runs: 1, stepsPerRun: 200, concurrency: 1, depth: 0, subscribed: false },
   { cell: 'rt-1x200-sub', title: 'runtime: 1 × 200, subscribed (as serve())', runs: 1, stepsPerRun: 200, concurrency: 1, depth: 0, subscribed: true },
+  { cell: 'rt-1x200-fn', title: 'runtime: 1 × 200, a workflow() function (200 run.step)', runs: 1, stepsPerRun: 200, concurrency: 1, depth: 0, subscribed: false, functions: true },
 ];
 const CLIENT_CELLS: ClientCellSpec[] = [{ cell: 'client-submit', title: 'client: page → serve() SharedWorker via connect()' }];
 
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
             stepsPerRun: spec.stepsPerRun,
             concurrency: spec.concurrency,
             subscribed: spec.subscribed,
+            functions: spec.functions === true,
             depth: spec.depth,
             depthBatch: 5000,
             freshDepth: opts['depth-fresh'],
