@@ -7,7 +7,7 @@
  */
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
-import { chromiumPath, CHROMIUM_FLAGS } from './src/testing/chromium-path.ts';
+import { CHROMIUM_FLAGS, findChromium } from './src/testing/chromium-path.ts';
 
 const entries = {
   index: 'src/index.ts',
@@ -16,8 +16,11 @@ const entries = {
   'runners/llm': 'src/runners/llm.ts',
   'runners/transformers': 'src/runners/transformers.ts',
   ai: 'src/ai.ts',
+  inspect: 'src/inspect.ts',
   testing: 'src/testing.ts',
   vite: 'src/vite.ts',
+  langgraph: 'src/langgraph.ts',
+  react: 'src/react.ts',
 };
 
 export default defineConfig({
@@ -28,7 +31,7 @@ export default defineConfig({
     minify: false,
     lib: { entry: entries, formats: ['es'] },
     rolldownOptions: {
-      external: [/^node:/, 'dexie', 'comlink', 'eventsource-parser', 'playwright-core', 'playwright', 'vite', /^@huggingface\//, /^@xenova\//, 'ai', /^@ai-sdk\//],
+      external: [/^node:/, 'comlink', 'eventsource-parser', 'playwright-core', 'playwright', 'vite', /^@huggingface\//, /^@xenova\//, 'ai', /^@ai-sdk\//, /^@langchain\//, 'react', /^react\//, /^react-dom(\/|$)/],
     },
   },
   test: {
@@ -52,7 +55,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
-            provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: [...CHROMIUM_FLAGS] } }),
+            provider: playwright({ launchOptions: { executablePath: findChromium(), args: [...CHROMIUM_FLAGS] } }),
             instances: [{ browser: 'chromium' }],
           },
         },

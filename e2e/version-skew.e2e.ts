@@ -11,14 +11,14 @@
  *   deliveries of different worker instances are disjoint.
  *
  * - A schema upgrade with runs in flight (O-19, O-20). The "newer release" is a real build:
- *   e2e/support/release.ts copies src/ with db.ts at schema version 2 (a table and an index
- *   added, e2e/fixtures/schema-v2.ts). Either a page opens the database with that schema through
- *   Dexie, or a worker of the new release opens it, while the old worker is running steps. The
- *   old store gives way on `versionchange` (src/store/store.ts), its worker stops and ends itself
- *   (src/host/serve.ts), and the worker its tab reconnects to refuses the newer database: calls
- *   reject `Outdated` (reload), and write nothing. The runs in flight are kept, and the
- *   new release's worker recovers the abandoned claims and finishes them, each step settled
- *   once, while the old tab stays open.
+ *   e2e/support/release.ts copies src/ with db.ts at one more schema version (a table and an
+ *   index added, e2e/fixtures/schema-v2.ts). Either a page opens the database with that schema
+ *   (src/store/open.ts), or a worker of the new release opens it, while the old worker is
+ *   running steps. The old store gives way on `versionchange` (src/store/open.ts), its worker
+ *   stops and ends itself (src/host/serve.ts), and the worker its tab reconnects to refuses the
+ *   newer database: calls reject `Outdated` (reload), and write nothing. The runs in flight are
+ *   kept, and the new release's worker recovers the abandoned claims and finishes them, each
+ *   step settled once, while the old tab stays open.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TestContext } from 'vitest';
@@ -26,6 +26,8 @@ import type { Page } from 'playwright-core';
 import type { ChromiumSession } from '../src/testing/browser.ts';
 import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import { waitForRun } from '../src/testing/page.ts';
+import { DB_VERSION, TABLES } from '../src/store/db.ts';
+import { nativeVersion } from '../src/store/open.ts';
 import type {} from './fixtures/hardening.page.ts';
 import { Browsers, openFixture, pollUntil } from './support/harness.ts';
 import { startLedger, type Ledger, type LedgerRecord } from './support/ledger.ts';
@@ -278,14 +280,14 @@ describe('version skew and schema upgrades during a deploy', () => {
     await ledger.waitFor((records) => records.filter((r) => r.kind === 'exit').length >= 3, 60_000);
     const before = (await oldTab.evaluate(() => window.dumpDb()))!;
 
-    // The upgrade: Dexie in the page opens the database with the version-2 schema while the old
+    // The upgrade: the page opens the database with the next version's schema while the old
     // worker is connected and running steps. It must not be blocked by the old connection.
     const t0 = Date.now();
     const upgraded = await oldTab.evaluate(() => window.upgradeSchema());
     const upgradeMs = Date.now() - t0;
-    expect(upgraded).toEqual({ version: 2, tables: ['attempts', 'audit', 'events', 'history', 'jobs', 'kv', 'memos', 'queues', 'runs', 'terminals'] });
+    expect(upgraded).toEqual({ version: DB_VERSION + 1, tables: [...TABLES, 'audit'].sort() });
     expect(upgradeMs).toBeLessThan(30_000);
-    await note(ctx, `[upgrade] the page upgraded the database to version 2 in ${upgradeMs} ms with the old worker connected`);
+    await note(ctx, `[upgrade] the page upgraded the database to version ${DB_VERSION + 1} in ${upgradeMs} ms with the old worker connected`);
 
     // The old release gives way: its worker stops and ends itself, and the worker its page
     // reconnects to refuses the newer database: calls reject Outdated (named; reload).
@@ -303,7 +305,7 @@ describe('version skew and schema upgrades during a deploy', () => {
     expect((kept['runs'] as { runId: string }[]).map((r) => r.runId).sort()).toEqual((before['runs'] as { runId: string }[]).map((r) => r.runId).sort());
     expect(kept['audit']).toEqual([]);
 
-    // A tab of the newer release (its worker declares schema version 2) takes over while the old
+    // A tab of the newer release (its worker lists one more schema version) takes over while the old
     // tab stays open: it recovers the abandoned claims and finishes every run.
     const newTab = await openFixture(session, `${url(db, 2)}&worker=${encodeURIComponent(release.workerPath)}`);
     await pollUntil(() => hello(newTab), (h) => h.executing, 30_000);
@@ -321,7 +323,7 @@ describe('version skew and schema upgrades during a deploy', () => {
       expect(spans.find((f) => f.exited && f.runId === c.runId && f.step === c.step && f.attempt === c.attempt + 1), JSON.stringify(c)).toMatchObject({ build: '2' });
     }
     expect(await newTab.evaluate(() => window.app.status('from-old'))).toBeUndefined();
-    expect(await newTab.evaluate(async (name) => (await indexedDB.databases()).find((d) => d.name === name)?.version, db)).toBe(20); // Dexie stores version n as n * 10
+    expect(await newTab.evaluate(async (name) => (await indexedDB.databases()).find((d) => d.name === name)?.version, db)).toBe(nativeVersion(DB_VERSION + 1));
     expect((await rejectsWith(oldTab, 'Outdated')).name).toBe('Outdated'); // the old tab is still told to reload
     await note(ctx, `[upgrade] the release-2 worker finished all ${ids.length} runs; old-release deliveries redelivered: ${cut.length} cut off, ${unsettled.length} finished but their settlement refused`);
   });

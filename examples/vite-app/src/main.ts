@@ -1,9 +1,10 @@
 // main.ts: the page
 import { connect, isWorkflowError, type RunStatus } from 'stepwise/client';
+import type { workflows } from './worker.ts'; // types only: no worker code in the page
 import workerUrl from './worker.ts?worker&url'; // Vite bundles the worker and gives its URL
 
-// `name` must be the one the worker gives `serve()`.
-const stepwise = connect({ url: workerUrl, name: 'app', extendedLifetime: true });
+// `name` must be the one the worker gives `serve()`; the type parameter types submit, status, wait and watch per workflow.
+const stepwise = connect<typeof workflows>({ url: workerUrl, name: 'app', extendedLifetime: true });
 
 declare global {
   interface Window {
