@@ -223,7 +223,9 @@ describe('version skew and schema upgrades during a deploy', () => {
     const newTab = await openBuild(session, db, 2);
     expect((await hello(newTab)).executing).toBe(false);
 
-    const input = { steps: 3, stepMs: 200 };
+    // A run lasts longer than an executor's shortest turn (2 s), so the old-only runs cannot all end
+    // in the old build's first turn: their later steps need the role to come back to it.
+    const input = { steps: 3, stepMs: 1000 };
     const kinds = { work: 'shared', onlyOld: 'old', onlyNew: 'new' } as const;
     const runs = (['work', 'onlyOld', 'onlyNew'] as const).flatMap((workflow) => Array.from({ length: 6 }, (_, i) => ({ workflow, runId: `${kinds[workflow]}-${i}` })));
     // Each run is submitted from the tab whose build knows its workflow; the shared ones from both.
