@@ -3,7 +3,7 @@
  * `close`, that reconnects by itself when its worker dies. No Dexie, no runtime code: calls
  * cross to the worker, run events arrive on a BroadcastChannel.
  *
- * A call in flight when the worker dies rejects with `Unavailable` (transient, O-03) instead of
+ * A call in flight when the worker dies rejects with `Unavailable` (transient) instead of
  * hanging; the client is already reconnecting, and re-issuing the call is safe (submissions
  * are idempotent on run id and input).
  */
@@ -59,12 +59,12 @@ export function connectWith(env: ClientEnv, options: ConnectOptions): StepwiseCl
   let reconnects = 0;
   let current: Promise<Connection>;
 
-  // BUG FIX: after a failed attempt, `current` used to stay the rejected promise for the 250 ms
-  // pause before the next one, so every call in that pause rejected at once, on a microtask. A
-  // caller retrying `Unavailable` straight away (as the docs invite) then spun on microtasks,
-  // the 250 ms timer never fired, and the page hung for good. Now the next attempt, pause
-  // included, becomes `current` at once: a call made meanwhile waits for it (still bounded: one
-  // pause plus one attempt's hello timeout) and a retry loop yields to the event loop.
+  // Invariant: `current` is never a rejected attempt while a next one is due. After a failed
+  // attempt the next one, its 250 ms pause included, becomes `current` at once, so a call made
+  // meanwhile waits for it (bounded: one pause plus one attempt's hello timeout). Were the
+  // rejected promise kept during the pause, a caller retrying `Unavailable` straight away (as
+  // the docs invite) would spin on microtasks, the pause's timer would never fire, and the page
+  // would hang for good.
   const open = (pauseMs = 0): Promise<Connection> => {
     const p = (pauseMs > 0 ? new Promise<void>((r) => setTimeout(r, pauseMs)) : Promise.resolve()).then(() => {
       if (closed) throw unavailable('the client was closed');

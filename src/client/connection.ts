@@ -2,7 +2,7 @@
  * One live connection to a worker instance: the comlink proxy, the worker's hello, and a
  * `dead` promise that settles when that instance is gone. Death is learned from a Web Lock:
  * the worker holds its alive lock for life, the page queues on it and is granted it the moment
- * the worker dies (a crashed creator tab gives no port event at all: PLATFORM.md G4).
+ * the worker dies (a crashed creator tab gives no port event at all: docs/platform.md).
  */
 import { releaseProxy, wrap, type Remote } from 'comlink';
 import { WorkflowError } from '../core/errors.ts';
@@ -85,12 +85,11 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
     return k;
   };
 
-  // BUG FIX (found by the creator-crash e2e probes): a page that constructs its SharedWorker in
-  // the ~100 ms after the worker's creator tab crashed can be attached to the dead instance
-  // before Chromium has torn it down. That port is silent forever (no error, no reply), and the
-  // page cannot learn the dead instance's alive lock without a reply, so the hello waited the
-  // whole `helloTimeoutMs` (15 s): every call of that page hung for 15 s and, when it was the
-  // only tab, no worker ran any step meanwhile. So while the hello goes unanswered, knock again
+  // Invariant: an unanswered hello never holds a page for the whole `helloTimeoutMs`. A page that
+  // constructs its SharedWorker in the ~100 ms after the worker's creator tab crashed can be
+  // attached to the dead instance before Chromium has torn it down: that port is silent forever
+  // (no error, no reply), and without a reply the page cannot learn the dead instance's alive
+  // lock to notice its death. So while the hello goes unanswered, knock again
   // on a fresh port (0.5 s, then 1, 2, 4 s later) and take the first answer: a fresh port after
   // the teardown starts a new instance; a healthy worker that is merely slow to open (cold
   // start, database upgrade) gets extra ports to the same instance, which are closed unused.

@@ -7,7 +7,7 @@
  * records, never Error objects.
  */
 
-/** Names from the public contract (DESIGN.md), then the queue's own. */
+/** The names of the public contract first (tests outside the repository match them), then the queue's own. */
 export type WorkflowErrorName =
   | 'InvalidRunId'
   | 'InputMismatch'

@@ -1,5 +1,5 @@
 /**
- * Web Locks as leases and death signals (PLATFORM.md Q3): a lock is released when its holder's
+ * Web Locks as leases and death signals (docs/platform.md): a lock is released when its holder's
  * context dies (closed tab, crash, reload, worker termination), so
  * - the executor lock makes one instance per database claim and run steps, whatever its
  *   script URL; the next holder knows every other owner's claim is abandoned;

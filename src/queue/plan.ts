@@ -1,7 +1,7 @@
 /**
  * A claim planned from reads issued at the START of a transaction, so that a settlement which
  * also claims the next job pays no read round trip after its writes. Each sequential read in a
- * transaction costs about as much as a whole single-put commit (PLATFORM.md; bench profile:
+ * transaction costs about as much as a whole single-put commit (docs/platform.md; bench profile:
  * ~0.5 ms a wave), so a settlement-and-claim is one read wave + its writes + the commit.
  *
  * Invariant that makes the plan exact: the first `m` ready jobs of the queue at claim time

@@ -1,9 +1,9 @@
 /**
- * External cancellation, resolved through stored state (DECISION on F-13/O-13), so it works
+ * External cancellation, resolved through stored state, so it works
  * right after a reload: a pending or scheduled step is removed and the run ends `cancelled`
- * in the same transaction (F-01, F-03, F-16); a running step's job and run record are flagged
- * and the run ends when that step settles, whatever it returns (F-04…F-06, F-17). The flag on
- * the job survives redeliveries (F-12, F-15).
+ * in the same transaction; a running step's job and run record are flagged
+ * and the run ends when that step settles, whatever it returns. The flag on
+ * the job survives redeliveries.
  */
 import type { RuntimeContext } from './context.ts';
 import type { RunRecord } from './records.ts';

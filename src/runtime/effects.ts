@@ -1,8 +1,8 @@
 /**
  * Staged app-KV effects. A step (or hook) stages writes while it runs; they are committed with
  * its settlement, or dropped with it (step error, external cancel). Rules are checked at the
- * call (K-11…K-13): reserved keys, value size, one key either written or deleted. Once the
- * step has returned the handle is sealed (K-10, K-14): a late call throws `EffectsSealed`.
+ * call: reserved keys, value size, one key either written or deleted. Once the
+ * step has returned the handle is sealed: a late call throws `EffectsSealed`.
  */
 import { WorkflowError } from '../core/errors.ts';
 import type { Json } from '../core/json.ts';
@@ -48,7 +48,7 @@ export class StagedEffects implements Effects {
     return { kvPut: Object.fromEntries(this.puts), kvDelete: [...this.deletes] };
   }
 
-  /** Plain form, recorded with a replayed outcome (K-09). */
+  /** Plain form, recorded with a replayed outcome. */
   toJson(): { put: Record<string, Json>; delete: string[] } {
     return { put: Object.fromEntries(this.puts), delete: [...this.deletes] };
   }

@@ -15,7 +15,7 @@ import { claimWithRuns, type ClaimedStep } from './settle-batch.ts';
 import { SettleBatcher } from './settle-batcher.ts';
 import type { Delivery, Verdict } from './verdict.ts';
 
-/** Backoff for a settlement that failed on storage (O-16): the runner is not re-invoked. */
+/** Backoff for a settlement that failed on storage: the runner is not re-invoked. */
 const SETTLE_RETRY_MS = [50, 250, 1000, 4000];
 
 export class Executor {
@@ -61,7 +61,7 @@ export class Executor {
    * it at its attempt limit). Only the executor claims, and an instance starts executing only
    * once the previous executor let go (its executor lock was released: it died, or stopped
    * without draining), so any other owner's claim is abandoned: recovered at once, without
-   * waiting for its lease (G-03, O-06). A late settlement of such a claim fails `ClaimLost`.
+   * waiting for its lease. A late settlement of such a claim fails `ClaimLost`.
    */
   async recover(): Promise<void> {
     const mine = this.#ctx.queue.owner;
@@ -141,7 +141,7 @@ export class Executor {
   }
 
   /**
-   * Settles, retrying a storage failure with backoff (O-16); a lost claim is not an error. The
+   * Settles, retrying a storage failure with backoff; a lost claim is not an error. The
    * claim stays held here meanwhile, so this executor's reaper leaves it alone. The settlement
    * also claims the next ready job for the slot it frees (fused transition), unless this
    * executor has stopped by then; settlements of concurrent steps share a transaction and

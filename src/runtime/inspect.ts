@@ -1,4 +1,4 @@
-/** Read-side queries, all answered from stored state (DECISION 2): status, list, history, dead jobs. */
+/** Read-side queries, all answered from stored state, never from memory, so they are right right after a reload: status, list, history, dead jobs. */
 import { checkString } from '../core/check.ts';
 import { invalidArgument } from '../core/errors.ts';
 import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunState, RunStatus } from '../core/types.ts';

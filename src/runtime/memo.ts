@@ -1,8 +1,8 @@
 /**
  * Per-step memo in the `memos` table, keyed [runId, stepNumber, kind:key]. Reads and writes go
- * straight to storage (no cache), so two instances see the same entries (H-13), and a put is
- * committed before it resolves, so the next attempt of the step reads it (H-14). Entries are
- * addressed by run id, not run instance: a re-submitted id shares them (H-20).
+ * straight to storage (no cache), so two instances see the same entries, and a put is
+ * committed before it resolves, so the next attempt of the step reads it. Entries are
+ * addressed by run id, not run instance: a re-submitted id shares them.
  *
  * A step's memo writes are fenced on its delivery's claim, like its settlement: a put from a
  * delivery that lost its claim (its lease expired, its executor was taken for dead) fails
@@ -80,7 +80,7 @@ function checkMemoKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new WorkflowError('InvalidArgument', 'a memo key must be a string', { what: 'memo key' });
 }
 
-/** @throws `InvalidPayload` when `input` is not JSON (H-12: permanent) */
+/** @throws `InvalidPayload` when `input` is not JSON (permanent: retrying cannot help) */
 async function contentKey(input: Json): Promise<string> {
   checkJson(input, 'memo content input');
   return hashJson(input);

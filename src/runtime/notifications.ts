@@ -2,7 +2,7 @@
  * Terminal notifications: the job a run's end enqueued for each observing hook, processed like
  * a step. The hook's effects commit with the job's acknowledgement; a throw retries it (a
  * permanent `StepError` dead-letters it), so a hook runs at least once per committed end
- * (L-14) and its effects apply exactly once.
+ * and its effects apply exactly once.
  *
  * A hook runs under its delivery's lease like a step (delivery-lease.ts), kept alive while it
  * runs: a hook may legitimately take long (a webhook POST), and a slow hook is never taken for

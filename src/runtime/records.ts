@@ -4,7 +4,7 @@
  * A run record holds what only the runtime knows (input hash, current step and its job id,
  * terminal outcome); whether the current step is pending, scheduled or running is read from
  * the step job itself. So a claim writes nothing extra, and `status()` is right after any
- * reload or crash (DECISION 2 of SCENARIOS.md).
+ * reload or crash.
  */
 import type { Json } from '../core/json.ts';
 import type { AttemptRecord, RunOutcome, RunState, RunStatus, TerminalStatus } from '../core/types.ts';

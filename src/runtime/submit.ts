@@ -3,7 +3,7 @@
  * kvWrites, or nothing. Idempotent on (runId, canonical hash of the input): the same pair
  * answers `newlySubmitted: false`, another input for an active run `InputMismatch`. Concurrent
  * submits of one id (tabs, instances) are serialised by IndexedDB itself, so exactly one
- * creates the run (A-06, O-07).
+ * creates the run.
  *
  * A run id whose run has ended may be used again, with another input: that starts a new run.
  * The same input while the ended run is still kept (`keepDoneRunsMs` after its end) is a

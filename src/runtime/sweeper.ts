@@ -4,8 +4,8 @@
  * the queue's done/dead jobs. Runs at start and then every `min(memoRetentionMs, 60 s)` (60 s
  * without memo retention).
  *
- * Per expired marker, the run's memos go first, then the marker (I-11): a failure leaves the
- * marker for the next sweep. The cutoff is strict: a marker exactly `retention` old stays (I-07),
+ * Per expired marker, the run's memos go first, then the marker: a failure leaves the
+ * marker for the next sweep. The cutoff is strict: a marker exactly `retention` old stays,
  * and so does a buffered payload exactly `eventRetentionMs` old.
  */
 import { INDEX } from '../store/db.ts';
@@ -32,7 +32,7 @@ export async function sweepMarkers(ctx: RuntimeContext, retentionMs: number): Pr
       const expired = await t.getAll<MarkerRecord>('terminals', INDEX.terminals.terminalAt, t.keyRange.upperBound(cutoff, true), PAGE);
       let done = 0;
       for (const m of expired) {
-        // An unreadable marker is skipped and not counted; never a prefix of every run (I-10, I-14).
+        // An unreadable marker is skipped and not counted; never a prefix of every run.
         if (typeof m.runId !== 'string' || m.runId.length === 0) continue;
         t.delete('memos', t.keyRange.bound([m.runId], [m.runId, []]));
         t.delete('terminals', m.runId);
@@ -105,7 +105,7 @@ export async function sweepAll(ctx: RuntimeContext): Promise<SweepOutcome> {
   return { markers, runs, events, jobs };
 }
 
-/** The background sweeper: first pass at once, then on the interval, until `signal` aborts (I-13, I-17). */
+/** The background sweeper: first pass at once, then on the interval, until `signal` aborts. */
 export async function runSweeper(ctx: RuntimeContext, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
   const every = Math.min(ctx.options.memoRetentionMs ?? 60_000, 60_000);
   while (!signal.aborted) {

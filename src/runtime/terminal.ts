@@ -1,7 +1,7 @@
 /**
  * Ending a run: the one function every terminal path goes through (a runner's verdict, a step
  * error, an external cancel, a dead letter by the queue itself), always inside the transaction
- * that settles the step, so a run ends exactly once and all-or-nothing (HI-1, HI-2):
+ * that settles the step, so a run ends exactly once and all-or-nothing:
  * run record -> terminal, event waiter released, terminal marker (with memo retention), one
  * notification job per observing hook (deduplicated per run instance and hook: a run id used
  * again is another instance, whose end is notified too).
@@ -24,7 +24,7 @@ export interface RunEnd {
   result?: Json;
   error?: string;
   finalStep: number;
-  /** maxAttempts of the notification jobs: the step's for verdicts, the default for step errors (B-04). */
+  /** maxAttempts of the notification jobs: the step's for verdicts, the default for step errors. */
   notificationMaxAttempts?: number;
 }
 

@@ -2,7 +2,7 @@
  * Group commit for read-write transactions.
  *
  * IndexedDB serialises read-write transactions over the same tables anyway, and a commit costs
- * far more than the requests inside it (PLATFORM.md: ~0.5 ms per single-put commit, ~10k
+ * far more than the requests inside it (docs/platform.md: ~0.5 ms per single-put commit, ~10k
  * records/s at 100 puts per transaction). So writes are queued here: the first one starts a
  * transaction at once (no added latency for a single lane); writes that arrive while it runs
  * are merged into the next transaction, each body run in turn inside it.

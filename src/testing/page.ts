@@ -1,7 +1,7 @@
 /**
  * Driving a Stepwise app through its pages, from a Node test. Node only: each helper talks to
  * the page's `connect()` client with `page.evaluate`, because Playwright cannot see a
- * SharedWorker at all (PLATFORM.md Q1). The client is found by evaluating `clientExpression`
+ * SharedWorker at all (docs/platform.md). The client is found by evaluating `clientExpression`
  * in the page (by default `window.app`), so an app exposes its client somewhere reachable.
  *
  * The helpers ride out what these tests provoke on purpose: a call that rejects `Unavailable`
@@ -83,7 +83,7 @@ export interface ReloadPageOptions {
 /**
  * Reloads the page and resolves once its client exists again and has connected to a worker
  * (its `mode` answered). Without `extendedLifetime`, reloading the only tab kills the
- * SharedWorker, and a step it was running is redelivered by the next one (PLATFORM.md G3).
+ * SharedWorker, and a step it was running is redelivered by the next one (docs/platform.md).
  * @returns the milliseconds from the reload to the connected client
  */
 export async function reloadPage(page: Page, options: ReloadPageOptions = {}): Promise<number> {
@@ -97,7 +97,7 @@ export async function reloadPage(page: Page, options: ReloadPageOptions = {}): P
 /**
  * Closes every page of the session's browser context (the browser itself keeps running). A
  * SharedWorker without `extendedLifetime` dies with its last page, within ~20–40 ms; one with it
- * lives on for 300 s and keeps its locks (PLATFORM.md Q2).
+ * lives on for 300 s and keeps its locks (docs/platform.md).
  */
 export async function closeAllTabs(session: { readonly context: BrowserContext }): Promise<void> {
   for (const page of session.context.pages()) await page.close();
@@ -107,7 +107,7 @@ export async function closeAllTabs(session: { readonly context: BrowserContext }
  * Crashes the renderer of `page` (CDP `Page.crash`), as an out-of-memory kill would. Pass the
  * tab that **created** the SharedWorker (the first tab that connected): the worker lives in that
  * tab's renderer process and dies with it even while other tabs are connected, and those tabs
- * get no event on their ports (PLATFORM.md G4). Their clients learn it from the worker's alive
+ * get no event on their ports (docs/platform.md). Their clients learn it from the worker's alive
  * lock, reject the calls in flight with `Unavailable`, and reconnect to a fresh worker. Crashing
  * any other tab leaves the worker alive. Same as `session.crashPage(page)`.
  */

@@ -4,7 +4,7 @@
  * the request again (see chat.ts).
  *
  * Testing note: Playwright's `context.setOffline(true)` does not reach a SharedWorker (its
- * fetches keep flowing; PLATFORM.md, "Later findings"). Tests make the network fail for real
+ * fetches keep flowing; docs/platform.md). Tests make the network fail for real
  * (a closed port, a dropped connection) and drive offline/online through `manualNetwork` or an
  * `eventTargetNetwork` whose events they dispatch themselves.
  */
