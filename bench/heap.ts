@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/heap.ts`: does the serve() worker's JS heap stay flat as runs finish? A
  * long-lived SharedWorker (extendedLifetime, a tab left open for days) must not keep something
- * per finished run in memory: the target is ≤ 5 MB growth over 10,000 runs (issue #6 item 7).
+ * per finished run in memory: the target is ≤ 5 MB growth over 10,000 runs.
  *
  * Real headless Chromium on an on-disk profile (src/testing/browser.ts), the page from a Vite
  * dev server on a fixed port (bench/heap.html → heap.page.ts), the worker bench/heap.worker.ts
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
         config: { runs: RUNS, batch: BATCH, warmup: WARMUP, every: EVERY, watch: opts.watch, workflow: '2 no-op steps, concurrency 16, default options' },
         notes: [
           'heap = Runtime.getHeapUsage().usedSize after two HeapProfiler.collectGarbage, over a DevTools session attached to the shared_worker target (non-flat)',
-          'the DevTools session stays attached from the first measurement on: it keeps the worker alive (PLATFORM.md G1), harmless without reloads',
+          'the DevTools session stays attached from the first measurement on: it keeps the worker alive (an attached worker outlives its last client), harmless without reloads',
           'runs stay in IndexedDB (keepDoneRunsMs default 7 days): the database grows, the heap should not',
         ],
       },

@@ -53,7 +53,7 @@ export function deleteDatabase(name: string): Promise<void> {
   });
 }
 
-/** ~200-byte filler, the record size of PLATFORM.md Q5. */
+/** ~200-byte filler, the record size used when the IndexedDB costs in docs/platform.md were measured. */
 export const PAD = 'x'.repeat(180);
 
 /** What every loop cell reports: its ops, its timed window, the rate and the latency summary. */

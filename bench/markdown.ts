@@ -94,7 +94,7 @@ function main(): void {
   const heapGrowth = heap ? get<number>(heap.json, 'worker', 'growthBytes') : undefined;
   const peerDurably = peers ? get<Obj>(peers.json, 'peers', 'durably') : undefined;
   const peerWorkbox = peers ? get<Obj>(peers.json, 'peers', 'workboxQueue', 'default') : undefined;
-  out.push('## Targets (issue #6)');
+  out.push('## Targets');
   out.push('');
   out.push(
     table(

@@ -1,7 +1,7 @@
 /**
  * The benchmark page: starts the module SharedWorker and relays commands to it. The driver
  * (bench/run.ts) calls `window.stepwiseBench.run(cmd)` through `page.evaluate`, since
- * Playwright cannot see SharedWorkers (PLATFORM.md Q1). Client cells are the exception: they
+ * Playwright cannot see SharedWorkers (see docs/platform.md). Client cells are the exception: they
  * run here, on the page, against their own `serve()` worker (bench/client-cells.ts).
  */
 import { clientCell } from './client-cells.ts';

@@ -3,7 +3,7 @@
  * per op kind, its transactions, its requests, and a split of its mean latency into
  * request phase (transaction created → last request succeeded), commit phase (→ `complete`)
  * and time outside any transaction. Trimmed means, not medians: the SharedWorker clock steps by
- * 0.1 ms (PLATFORM.md G6), so only averages over many ops resolve sub-step costs, and the
+ * 0.1 ms (see docs/platform.md), so only averages over many ops resolve sub-step costs, and the
  * trimming keeps a few compaction stalls from dominating them.
  */
 import { Queue } from '../src/queue/queue.ts';

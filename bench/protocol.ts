@@ -128,7 +128,7 @@ export interface CellResult {
 
 export interface HelloResult {
   crossOriginIsolated: boolean;
-  /** Smallest non-zero step of performance.now() seen, in ms (0.1 in a SharedWorker, see G6). */
+  /** Smallest non-zero step of performance.now() seen, in ms (0.1 in a SharedWorker, see docs/platform.md). */
   timerStepMs: number;
   userAgent: string;
   hardwareConcurrency: number;

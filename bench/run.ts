@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the queue against the physical limit of IndexedDB, in real headless
- * Chromium on an on-disk profile (PLATFORM.md G2: a Playwright `newContext()` keeps IndexedDB in
- * memory and would flatter every figure).
+ * Chromium on an on-disk profile (a Playwright `newContext()` keeps IndexedDB in memory and
+ * would flatter every figure; see docs/platform.md).
  *
  * Node serves bench/index.html from a Vite dev server on a fixed 127.0.0.1 port; the page starts
  * bench/worker.ts as a module SharedWorker, where every measured line runs. Reps are
@@ -248,7 +248,7 @@ async function main(): Promise<void> {
         origin: server.origin,
         node: process.version,
         cpus: cpus().length,
-        // Other work on the machine skews every cell (G9): a 1-minute load well above the core count means a noisy run.
+        // Other work on the machine skews every cell: a 1-minute load well above the core count means a noisy run.
         loadAverage1m: { before: loadBefore, after: loadavg()[0] ?? NaN },
         hardwareConcurrency: hello.hardwareConcurrency,
         /** Wall ms each cell took per rep (setup, warm-up and checks included), in rep order. */
@@ -270,8 +270,8 @@ async function main(): Promise<void> {
           only: only ?? null,
         },
         notes: [
-          'raw cells use durability "default"; the queue store uses "relaxed" (equal in Chromium, PLATFORM.md G5)',
-          'SharedWorker timer step is 0.1 ms (G6): p50/p99 are quantised, means are not',
+          'raw cells use durability "default"; the queue store uses "relaxed" (equal in Chromium, see docs/platform.md)',
+          'SharedWorker timer step is 0.1 ms: p50/p99 are quantised, means are not',
           'every cell opens a fresh database (deleted after the cell, untimed), except the client cell: one serve() worker and database for the whole run',
           'runtime cells: all runs submitted (concurrently, strict) before start(); steps/s = steps / (start() → every run terminal); "from submit" includes the submissions',
           'runtime cells: transition = runner return → next step of the same run entering its runner; at concurrency 16 with 100 runs it includes waiting for a slot',

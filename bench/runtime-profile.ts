@@ -8,7 +8,7 @@
  * the page → worker hop).
  *
  * Means over the middle 80% of windows by duration (the SharedWorker clock steps by 0.1 ms,
- * PLATFORM.md G6, so only averages resolve sub-step costs; the trimming drops compaction stalls
+ * see docs/platform.md, so only averages resolve sub-step costs; the trimming drops compaction stalls
  * and the executor's periodic maintenance).
  */
 import { Runtime } from '../src/runtime/runtime.ts';

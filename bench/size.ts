@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/size.ts`: what Stepwise costs an app in bytes, min+gzip (and brotli), so the
- * page client stays ≤ 4 KB and the worker core ≤ 20 KB (issue #6 item 7).
+ * page client stays ≤ 4 KB and the worker core ≤ 20 KB.
  *
  * Each bundle is a separate production Vite build (Rolldown, minify on, ES module output, Vite's
  * default browser target) into a temp dir, one entry per build so nothing is shared:

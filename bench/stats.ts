@@ -37,7 +37,7 @@ export function sliceMeans(samples: readonly number[], parts = 10): number[] {
 
 /**
  * Smallest non-zero step of `performance.now()` seen in 20 ms of spinning, in ms: 0.1 ms in a
- * SharedWorker, 5 µs on a cross-origin isolated page (PLATFORM.md G6). Latencies finer than it are noise.
+ * SharedWorker, 5 µs on a cross-origin isolated page (see docs/platform.md). Latencies finer than it are noise.
  */
 export function timerStepMs(): number {
   let step = Infinity;

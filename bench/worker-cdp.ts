@@ -1,9 +1,9 @@
 /**
  * A DevTools session on a SharedWorker, for bench/heap.ts. Playwright does not see
- * SharedWorkers (PLATFORM.md Q1) and its browser CDPSession takes no sessionId, so this attaches
+ * SharedWorkers (see docs/platform.md) and its browser CDPSession takes no sessionId, so this attaches
  * in NON-flat mode from a browser-level session: `Target.attachToTarget({ flatten: false })`,
  * commands wrapped in `Target.sendMessageToTarget`, replies and events unwrapped from
- * `Target.receivedMessageFromTarget`. Attaching changes the worker's lifetime (PLATFORM.md G1:
+ * `Target.receivedMessageFromTarget`. Attaching changes the worker's lifetime (measured:
  * it is not terminated while attached, and a new SharedWorker of the same name would hang):
  * harmless for a measurement that never reloads. Node only.
  */

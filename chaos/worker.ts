@@ -25,8 +25,8 @@
  * driver can tell whether two calls for one run ever ran at once. It honours its signal: once
  * aborted (its delivery lost the claim) it stops at once and reports `abort`.
  *
- * Offline, simulated: Playwright's offline mode does not reach workers (PLATFORM.md "Later
- * findings"), so the driver (a) really stops the ledger (connections refused, open ones cut) and
+ * Offline, simulated: Playwright's offline mode does not reach workers (see
+ * docs/platform.md), so the driver (a) really stops the ledger (connections refused, open ones cut) and
  * (b) flips a simulated `navigator.onLine` through the BroadcastChannel `chaos-network:<db>`.
  * While simulated-offline, a step parks until the simulated `online` event without spending an
  * attempt (as the LLM runner does); a request that fails while "online" (the window between

@@ -1,5 +1,5 @@
 /**
- * Bad input from a page, in real Chromium (issue 7): every method of the `connect()` client
+ * Bad input from a page, in real Chromium: every method of the `connect()` client
  * given wrong types, values that clone but are not JSON, values that do not clone at all
  * (functions, Symbols, DOM nodes), huge payloads, bad run ids, reserved headers and KV keys,
  * unknown workflows; runners that throw strings, return garbage or never settle; and raw

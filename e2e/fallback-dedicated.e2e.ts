@@ -1,5 +1,5 @@
 /**
- * Fallback mode (O-25): where `SharedWorker` does not exist (removed here by an init script, as
+ * Fallback mode: where `SharedWorker` does not exist (removed here by an init script, as
  * on Chrome for Android), each tab runs its own dedicated worker on the shared database, and the
  * executor lock elects one of them. Closing the executor's tab mid-step frees the lock: the other
  * tab's worker takes it over, recovers the abandoned claim at once and finishes the run. A cancel

@@ -1,5 +1,5 @@
 /**
- * No secret at rest (issue 7, DESIGN principle 6), in real Chromium: the LLM runner's API key is
+ * No secret at rest, in real Chromium: the LLM runner's API key is
  * worker configuration, and no IndexedDB record of the origin may hold it, also when things go
  * wrong and error text gets stored (a run's error, a dead job's last error, the attempt history):
  * - a run that succeeds (answers are stored, the key is not);

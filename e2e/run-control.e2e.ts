@@ -1,9 +1,9 @@
 /**
  * Control and inspection from a page, against durable state:
- * - `cancel` aborts a running step's `step.signal` in the worker (O-14): the run ends
+ * - `cancel` aborts a running step's `step.signal` in the worker: the run ends
  *   `cancelled` long before the step's own time is up;
  * - `status` right after a reload (a new worker) is right for a running, a scheduled and a
- *   waiting run, and `cancel`/`sendEvent` work on them at once (O-13);
+ *   waiting run, and `cancel`/`sendEvent` work on them at once;
  * - a delayed step still runs at its due time on the runtime clock after a reload, driven
  *   through the page with `advanceClock` (a MockClock worker).
  */

@@ -1,6 +1,6 @@
 /**
- * A run of several slow steps survives a reload of its only tab in the middle of a step (O-01).
- * Without `extendedLifetime` the reload kills the SharedWorker (PLATFORM.md G3): the next worker
+ * A run of several slow steps survives a reload of its only tab in the middle of a step.
+ * Without `extendedLifetime` the reload kills the SharedWorker (see docs/platform.md): the next worker
  * holds the executor lock, recovers the dead owner's claim at once and redelivers that step as
  * attempt 2; the steps before it do not run again. With `extendedLifetime` the same worker
  * survives the reload and the step finishes as attempt 1.

@@ -1,11 +1,11 @@
 /**
  * Tabs coming and going around one SharedWorker:
- * - every tab closed mid-step, then one reopened in the same browser: the run resumes (O-06);
+ * - every tab closed mid-step, then one reopened in the same browser: the run resumes;
  * - two tabs: a run submitted in one is watched live in the other, and one run id submitted from
- *   both at once runs once (O-07);
+ *   both at once runs once;
  * - the worker's creator tab crashes while another stays open: the worker dies with it
- *   (PLATFORM.md G4), the other tab's client rejects its call in flight with `Unavailable`,
- *   reconnects by itself, and the run finishes (O-03).
+ *   (see docs/platform.md), the other tab's client rejects its call in flight with `Unavailable`,
+ *   reconnects by itself, and the run finishes.
  */
 import { describe, expect, it } from 'vitest';
 import type { RunOutcome } from '../src/core/types.ts';
@@ -123,7 +123,8 @@ describe('a run across tabs', () => {
     const crashedAt = Date.now();
     await crashCreatorTab(session, creator);
     const inFlight = await other.evaluate(() => window.inFlight!);
-    // HI-5: it rejects (transient `Unavailable`), promptly, instead of hanging on a silent port.
+    // Every promise given to a tab settles in bounded time: it rejects (transient `Unavailable`),
+    // promptly, instead of hanging on a silent port.
     expect(inFlight).toMatchObject({ ok: false, name: 'Unavailable' });
     const rejectedAfter = (inFlight as { at: number }).at - crashedAt;
     expect(rejectedAfter).toBeLessThan(5_000);

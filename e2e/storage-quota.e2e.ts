@@ -1,5 +1,5 @@
 /**
- * Storage full, for real (issue 7; SCENARIOS.md O-15, O-16): the origin's quota is set to
+ * Storage full, for real: the origin's quota is set to
  * 16 MiB through CDP (`Storage.overrideQuotaForOrigin`) and a filler database takes what is left,
  * until IndexedDB refuses even a 1 KiB write with `QuotaExceededError`. Then:
  * - a submission rejects `QuotaExceeded` (transient), and wrote nothing: a dump of every store,
@@ -12,7 +12,7 @@
  *   its effects applied once, and the same submission that was refused now succeeds.
  *
  * And `navigator.storage.persist()`: false in headless Chromium, true once `durableStorage` is
- * granted to the origin through CDP `Browser.grantPermissions` (PLATFORM.md Q6, G7). Both
+ * granted to the origin through CDP `Browser.grantPermissions` (see docs/platform.md). Both
  * results are printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,7 +76,7 @@ describe('storage full (a real QuotaExceededError)', () => {
     expect(fill.bytes).toBeLessThan(16 * 1024 * 1024); // the override was in force
     await note(ctx, `[quota] quota 16 MiB, usage before ${usage} B; the filler wrote ${fill.bytes} B in ${fill.records} records before QuotaExceededError`);
 
-    // O-15: the submission is refused, transient, and writes nothing.
+    // A submission while the disk is full is refused, transient, and writes nothing.
     const before = await page.evaluate(() => window.dumpDb());
     const refused = { workflow: 'work', runId: 'refused', input: { steps: 1, stepMs: 1, note: 'y'.repeat(8 * 1024) }, kvWrites: { 'app/a': '1' } };
     const err = await page.evaluate(
@@ -93,7 +93,7 @@ describe('storage full (a real QuotaExceededError)', () => {
     const storesWhileFull = (await page.evaluate(() => window.dumpDb()))!;
     expect((storesWhileFull['kv'] as { key: string }[]).map((k) => k.key)).not.toContain('app/a');
 
-    // O-16: let step 0 return. Its settlement cannot commit: the run stays at step 0, claimed,
+    // A settlement while the disk is full: let step 0 return. It cannot commit: the run stays at step 0, claimed,
     // with no history, no step 1 and no effect, however long the disk stays full.
     ledger.release('inflight/0');
     await ledger.waitFor((records) => records.some((r) => r.kind === 'exit' && r.runId === 'inflight' && r.step === 0));

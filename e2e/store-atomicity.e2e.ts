@@ -1,5 +1,5 @@
 /**
- * An IndexedDB read-write transaction is all-or-nothing, whatever kills it (PLATFORM.md §Q4).
+ * An IndexedDB read-write transaction is all-or-nothing, whatever kills it (see docs/platform.md).
  * Stepwise's "one state change = one transaction" rests on this, so it is checked here on the
  * real engine, through src/store, in a page and in a SharedWorker, for a renderer crash and a
  * browser SIGKILL, each followed by a relaunch on the same on-disk profile.
@@ -14,7 +14,7 @@ import { openFixture, pollUntil, useE2eServer } from './support/harness.ts';
 const PORT = 27310;
 const DB = 'atomicity';
 const SEEDED = 1_000;
-/** Puts the doomed transaction must have had acknowledged before the kill (PLATFORM.md used 10,000). */
+/** Puts the doomed transaction must have had acknowledged before the kill (as in the measurement behind docs/platform.md). */
 const BEFORE_KILL = 10_000;
 
 type Host = 'page' | 'worker';

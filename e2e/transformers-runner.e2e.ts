@@ -1,7 +1,7 @@
 /**
  * The transformers runner in a SharedWorker in Chromium, fully offline: the generated tiny
  * models served by the app (`/models/`), ONNX Runtime's wasm served by the app, and proof that
- * no request left 127.0.0.1. Playwright cannot see a SharedWorker's requests (MODEL.md §3.3),
+ * no request left 127.0.0.1. Playwright cannot see a SharedWorker's requests (docs/platform.md),
  * so the proof has two independent parts:
  * - a trap proxy (`--proxy-server`): every non-loopback request from any browser context lands
  *   there and is refused; the app's share of them must be empty;

@@ -1,5 +1,5 @@
 /**
- * Version skew and upgrades during a deploy (issue 7; SCENARIOS.md O-18, O-19, O-20), in real
+ * Version skew and upgrades during a deploy, in real
  * Chromium, on one database:
  *
  * - Two builds side by side: an old tab runs build 1 of the worker, a new tab build 2 (two
@@ -10,7 +10,7 @@
  *   server outside the browser (memo-independent evidence), and the intervals of any two
  *   deliveries of different worker instances are disjoint.
  *
- * - A schema upgrade with runs in flight (O-19, O-20). The "newer release" is a real build:
+ * - A schema upgrade with runs in flight. The "newer release" is a real build:
  *   e2e/support/release.ts copies src/ with db.ts at one more schema version (a table and an
  *   index added, e2e/fixtures/schema-v2.ts). Either a page opens the database with that schema
  *   (src/store/open.ts), or a worker of the new release opens it, while the old worker is

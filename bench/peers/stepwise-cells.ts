@@ -3,7 +3,8 @@
  * peer figure has a same-run Stepwise figure and a raw single-put rate to be divided by. The
  * workloads are bench/run.ts's own code (bench/raw-cells.ts, bench/queue-cells.ts,
  * bench/runtime-cells.ts), called here on the page instead of in the benchmark SharedWorker
- * (PLATFORM.md Q5: the context makes no significant difference to IndexedDB cost).
+ * (page, dedicated worker or SharedWorker: measured, the context makes no significant difference
+ * to IndexedDB cost).
  */
 import { loopFigures } from '../loop.ts';
 import type { CellCommand } from '../protocol.ts';

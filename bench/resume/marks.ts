@@ -3,7 +3,7 @@
  * page): wall-clock marks, in epoch milliseconds from `performance.timeOrigin +
  * performance.now()`, so the page, the worker and Node (whose `now()` is the same expression)
  * share one time line, with sub-millisecond steps where the context allows (a SharedWorker's
- * clock steps by 0.1 ms, PLATFORM.md G6). Plain data only: it crosses a BroadcastChannel and
+ * clock steps by 0.1 ms, see docs/platform.md). Plain data only: it crosses a BroadcastChannel and
  * `page.evaluate`.
  */
 

@@ -3,7 +3,7 @@
  * The resume benchmark page: an app page as shipped, i.e. `connect()` to the app worker (module
  * SharedWorker, or the per-tab dedicated worker with `?fallback=1`, which removes
  * `SharedWorker` first as on Chrome for Android), on the database `?db=`. bench/resume.ts drives
- * it through `window.resumeBench` (Playwright cannot see SharedWorkers, PLATFORM.md Q1): the
+ * it through `window.resumeBench` (Playwright cannot see SharedWorkers, see docs/platform.md): the
  * client, the marks of the page and of every worker instance, and waits on those marks.
  */
 import { pageMarks, waitFor, workers } from './page-marks.ts';

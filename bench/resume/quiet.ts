@@ -1,7 +1,7 @@
 /**
  * Waiting for a quiet machine before a rep (Node, Linux): the resume figures are start-up
  * latencies on 2 cores, and another process compiling or benchmarking at the same time can
- * double them (PLATFORM.md G9). Reads /proc/stat twice, `sampleMs` apart, while this benchmark
+ * double them. Reads /proc/stat twice, `sampleMs` apart, while this benchmark
  * is idle between reps: the busy share is the rest of the machine's. Elsewhere it never waits.
  */
 import { readFileSync } from 'node:fs';

@@ -44,7 +44,7 @@ async function closeAll(ctx: RepContext): Promise<void> {
   for (const page of ctx.session.context.pages()) await page.close();
 }
 
-/** No tab open, and time for the last rep's workers to end (PLATFORM.md Q2: 20–40 ms, once ~200 ms). */
+/** No tab open, and time for the last rep's workers to end (a worker ends 20–40 ms after its last tab, once ~200 ms). */
 async function fresh(ctx: RepContext): Promise<void> {
   await closeAll(ctx);
   await sleep(300);

@@ -216,11 +216,11 @@ export function connectWith(env: ClientEnv, options: ConnectOptions): StepwiseCl
 }
 
 /**
- * FIX (issue 7, bad input through the client): an argument that structured clone refuses (a
- * function, a Symbol, a DOM node, anywhere inside it) made comlink's `postMessage` throw, and
- * the call rejected with a bare `DataCloneError` DOMException, the one error of the client
- * without a Stepwise name. Nothing was sent (the clone fails before the message leaves), so
- * nothing was written: it is the caller's payload that is wrong, hence `InvalidPayload`, as the
+ * Every client error has a Stepwise name, this one included: an argument that structured clone
+ * refuses (a function, a Symbol, a DOM node, anywhere inside it) makes comlink's `postMessage`
+ * throw a bare `DataCloneError` DOMException. Nothing was sent (the clone fails before the
+ * message leaves), so nothing was written: it is the caller's payload that is wrong, hence
+ * `InvalidPayload`, as the
  * worker answers for values that clone but are not JSON (undefined, NaN, a Date, a BigInt).
  * Mapped here rather than pre-cloning every argument, which would copy each payload twice.
  */

@@ -12,6 +12,7 @@
  */
 import { expose } from 'comlink';
 import { randomToken } from '../core/ids.ts';
+import { isWorkflowError } from '../core/errors.ts';
 import { installErrorTransfer } from '../rpc/errors.ts';
 import { guardedEndpoint, type Port } from '../rpc/guard.ts';
 import { PROTOCOL_VERSION, WORKER_METHODS, names, type ChannelMessage, type HelloOutcome, type ServingMessage } from '../rpc/protocol.ts';
@@ -84,6 +85,9 @@ const globalScope = globalThis as unknown as WorkerScope & { name?: string; clos
 const inSharedWorker = typeof (globalThis as { SharedWorkerGlobalScope?: unknown }).SharedWorkerGlobalScope === 'function' && 'onconnect' in globalScope;
 if (inSharedWorker) catchEarlyPorts(globalScope);
 
+/** How long a worker whose database failed to open keeps answering that failure before it ends itself. */
+export const OPEN_FAILURE_CLOSE_MS = 1000;
+
 export function serve(options: ServeOptions): WorkerHost {
   const scope = globalScope;
   const h = host({ scope, shared: inSharedWorker, locks: lockManager(), workerName: typeof scope.name === 'string' ? scope.name : '', close: () => scope.close() }, options);
@@ -126,8 +130,14 @@ export function host(env: HostEnv, options: ServeOptions): HostHandle {
     }
     return runtime;
   })();
-  // Calls made before the database opened wait for it; a failure to open rejects them all.
-  ready.catch(() => undefined);
+  // Calls made before the database opened wait for it; a failure to open rejects them all. A
+  // passing failure (storage trouble) also ends this worker once those calls have their answer:
+  // otherwise the pages, which reconnect to the same live instance, would get the same rejection
+  // forever; their next connection starts a fresh instance instead. A permanent failure (bad
+  // options, a newer schema) keeps the worker, since a fresh one would fail the same way.
+  ready.catch((e: unknown) => {
+    if (isWorkflowError(e) && !e.isPermanent()) setTimeout(() => env.close(), OPEN_FAILURE_CLOSE_MS);
+  });
   if (clock) cleanups.push(serveClockControl(clock, db, instanceId, ready));
 
   let role: ExecutorRole | undefined;

@@ -36,7 +36,7 @@ export function guardedEndpoint(port: Port, methods: readonly string[]): Endpoin
         const data = (ev as MessageEvent).data as RequestLike | null;
         if (typeof data !== 'object' || data === null || typeof data.id !== 'string') return;
         if (data.type === 'RELEASE') {
-          // FIX (issue 7, raw messages): comlink's own release is exactly `{ id, type: 'RELEASE' }`,
+          // Only a bare release passes: comlink's own release is exactly `{ id, type: 'RELEASE' }`,
           // but its `expose` still walks `path` on the API object and deserializes `argumentList`
           // (transfer handlers included: a `proxy` argument was wrapped, a bad one threw uncaught
           // in the worker) for a RELEASE. So a release carrying either is refused like any other

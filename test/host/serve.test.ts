@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockClock, SystemClock } from '../../src/core/clock.ts';
 import { Outcome } from '../../src/core/outcome.ts';
-import { host, type HostHandle, type ServeOptions } from '../../src/host/serve.ts';
+import { OPEN_FAILURE_CLOSE_MS, host, type HostHandle, type ServeOptions } from '../../src/host/serve.ts';
 import { RUN_METHODS, WORKER_METHODS, isServingMessage, names, type ClockReply } from '../../src/rpc/protocol.ts';
 import { waitFor } from '../runtime/harness.ts';
 import { FakeLocks } from '../rpc/fake-locks.ts';
@@ -41,6 +41,28 @@ function apply(page: MessagePort, id: string, method: string, args: unknown[] = 
 const reply = (received: unknown[], id: string) => received.find((m) => (m as { id?: string }).id === id) as { value: unknown } | undefined;
 
 describe('serve', () => {
+  it('ends itself after answering when its database fails to open for a passing reason, and stays for a permanent one', async () => {
+    const closed: string[] = [];
+    const failing = (name: string) => ({ open: () => { throw new Error(`${name}: the disk is gone`); } }) as unknown as IDBFactory;
+    for (const [label, options] of [
+      ['storage', { indexedDB: failing('storage') }],
+      ['options', { concurrency: -1 }],
+    ] as const) {
+      const db = await freshStoreOptions();
+      const { port1: page, port2: scope } = new MessageChannel();
+      ports.push(page, scope);
+      const h = host(
+        { scope: scope as unknown as Parameters<typeof host>[0]['scope'], shared: false, locks: new FakeLocks().client('worker'), workerName: '', close: () => closed.push(label) },
+        { ...db, workflows: { wf: async () => Outcome.succeed(1) }, ...options },
+      );
+      hosts.push(h);
+      const failure = await h.ready.then(() => undefined, (e: unknown) => e as { name: string });
+      expect(failure?.name, label).toBe(label === 'storage' ? 'StoreError' : 'InvalidArgument');
+    }
+    await new Promise((r) => setTimeout(r, OPEN_FAILURE_CLOSE_MS + 200));
+    expect(closed).toEqual(['storage']);
+  });
+
   it('serves exactly hello and the RunApi methods, and says it serves on the port as soon as serve() runs', async () => {
     expect([...WORKER_METHODS].sort()).toEqual(['hello', ...RUN_METHODS].sort());
     expect(RUN_METHODS).toEqual(expect.arrayContaining(['submit', 'cancel', 'status', 'list', 'wait', 'sendEvent', 'clearEvent', 'deadJobs', 'requeueDead', 'history']));

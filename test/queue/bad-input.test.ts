@@ -316,7 +316,7 @@ describe('Queue.open with bad configuration', () => {
     ['retry.maxAttempts 0', { defaults: { retry: { maxAttempts: 0 } } }, 'InvalidArgument'],
     ['retry.jitter above 1', { defaults: { retry: { jitter: 2 } } }, 'InvalidArgument'],
     ['an empty queue name', { queues: { '': {} } }, 'InvalidQueueName'],
-    ['M-10 a queue name over 255 characters', { queues: { ['q'.repeat(256)]: {} } }, 'InvalidQueueName'],
+    ['a queue name over 255 characters', { queues: { ['q'.repeat(256)]: {} } }, 'InvalidQueueName'],
     ['a bad per-queue lease', { queues: { fast: { leaseMs: -5 } } }, 'InvalidArgument'],
   ];
 

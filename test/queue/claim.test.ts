@@ -91,7 +91,7 @@ describe('Queue.claim', () => {
     await q.claim('fast');
     expect(await q.leaseExpiry(a.id)).toBe(T0 + 1234);
     expect(await q.leaseExpiry(b.id)).toBe(T0 + 30_000);
-    // N-09
+    // A queue's own lease applies to claims that name none.
     expect(await q.leaseExpiry(f.id)).toBe(T0 + 5000);
   });
 

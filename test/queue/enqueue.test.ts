@@ -243,7 +243,7 @@ describe('Queue.enqueueBatch', () => {
 });
 
 describe('payloads', () => {
-  // Well above any inline threshold: M-04 checks large payloads survive every transition.
+  // Well above any inline threshold: a large payload must survive every transition unchanged.
   const big = { text: 'x'.repeat(300_000), unicode: 'héllo 😀 \u2028', nested: [1, -0.5, null, true, { k: ['v'] }] };
   const bigCopy = structuredClone(big);
 

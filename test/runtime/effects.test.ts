@@ -1,10 +1,9 @@
 /**
- * Group K: step effects and the app KV (SCENARIOS.md K-01…K-16; the queue-level K-17…K-21 are
- * covered by test/queue/kv.test.ts).
+ * Step effects and the app KV (the queue-level KV checks are in test/queue/kv.test.ts).
  *
  * Mapping: `kvGet(key)` → `runtime.kv.get(key)` (`undefined` when absent), `kvPut` →
  * `queueOf(runtime).kv.put`; `KvValueTooLarge` → `PayloadTooLarge` (the cap is `maxPayloadBytes`,
- * measured as UTF-8 JSON). A "lost settlement" (H9) is made as in test/runtime/errors.test.ts: a
+ * measured as UTF-8 JSON). A "lost settlement" is made as in test/runtime/errors.test.ts: a
  * second runtime on the same database recovers the claim while the runner is still running.
  */
 import { describe, expect, it } from 'vitest';

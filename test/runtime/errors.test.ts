@@ -1,4 +1,4 @@
-/** Groups D and E: step errors, retries, backoff, dead letters; delays and the clock (SCENARIOS.md D-01…E-06). */
+/** Step errors, retries, backoff, dead letters; delays and the clock. */
 import { describe, expect, it } from 'vitest';
 import { WorkflowError, isWorkflowError } from '../../src/core/errors.ts';
 import { hashJson } from '../../src/core/json.ts';
@@ -206,7 +206,7 @@ describe('Step errors, retries, backoff and dead letters', () => {
     await runtime.close();
   });
 
-  it('dead step jobs are listed page by page; a step of an ended run is not requeued (DECISION 3), a dead notification is', async () => {
+  it('dead step jobs are listed page by page; a step of an ended run is not requeued, a dead notification is', async () => {
     let hookCalls = 0;
     const hook = recordingHook('recorder', () => {
       hookCalls++;
@@ -236,7 +236,8 @@ describe('Step errors, retries, backoff and dead letters', () => {
     expect(await page(everything[3], 2)).toEqual(everything.slice(4, 6));
     expect(await page(undefined, 0)).toEqual([]);
 
-    // DECISION 3: the run of a dead step job has ended (failed): requeueing it is refused.
+    // The run of a dead step job has ended (failed): requeueing the step is refused, so the run
+    // can never end a second time.
     const e = await runtime.requeueDead(stepIds[0]!).then(
       () => undefined,
       (err: unknown) => err,

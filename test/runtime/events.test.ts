@@ -1,5 +1,5 @@
 /**
- * Group J: durable events (upstream "signals"; SCENARIOS.md J-01…J-15).
+ * Durable events (upstream calls them "signals").
  *
  * Mapping: `signal` → `sendEvent`, `clearSignal` → `clearEvent`, `continueOnSignal` →
  * `Outcome.waitForEvent`, `step.signal` → `step.event` (`{ key, payload }`, payload null on a

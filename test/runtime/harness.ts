@@ -1,6 +1,6 @@
 /**
  * Test harness for runtime scenarios (after taquba's fresh_queue_with_mock_clock): a fresh
- * database, a MockClock, fast retry (H2), and small named fakes for runners and hooks.
+ * database, a MockClock, fast retry (no backoff delay, no jitter), and small named fakes for runners and hooks.
  */
 import { MockClock } from '../../src/core/clock.ts';
 import type { Json } from '../../src/core/json.ts';
@@ -85,7 +85,7 @@ export function gatedRunner(result: (s: Step) => StepOutcome | Promise<StepOutco
   });
 }
 
-/** A hook that records every outcome it receives (H3). */
+/** A hook that records every outcome it receives. */
 export function recordingHook(name = 'recorder', onCall?: (o: RunOutcome, e: TerminalEffects, call: number) => Promise<void> | void): TerminalHook & { outcomes: RunOutcome[] } {
   const outcomes: RunOutcome[] = [];
   return {

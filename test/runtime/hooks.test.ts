@@ -1,11 +1,11 @@
 /**
- * Group L: terminal hooks and notifications (SCENARIOS.md L-01…L-15). Node only: the webhook
- * scenarios talk to a real HTTP server on 127.0.0.1.
+ * Terminal hooks and notifications. Node only: the webhook tests talk to a real HTTP server on
+ * 127.0.0.1.
  *
- * Our webhook differs from upstream's (L-09, L-10): `webhookHook` POSTs the outcome itself, from
- * the notification job, to a URL fixed in its options; it does not stage a job onto a
- * "callbacks" queue with `webhook.*` headers. So L-09/L-10 check what reaches the server
- * (method, headers, JSON body), per-run selection through `observes`, and the timeout; L-11 the
+ * Our webhook differs from upstream's: `webhookHook` POSTs the outcome itself, from the
+ * notification job, to a URL fixed in its options; it does not stage a job onto a "callbacks"
+ * queue with `webhook.*` headers. So the webhook tests check what reaches the server (method,
+ * headers, JSON body), per-run selection through `observes`, and the timeout, then the
  * status classification: 2xx acks, 408/429/5xx/network errors retry (honouring Retry-After on
  * the runtime clock), any other 4xx dead-letters the notification at once.
  */
@@ -297,7 +297,7 @@ describe('Terminal hooks and notifications', () => {
     const { runtime: rt } = await fresh({ start: false, hooks: [hook] });
     await rt.submit({ workflow: 'wf', runId: 'reused', input: 1 });
     expect(await rt.cancel('reused')).toBe(true);
-    // The id is reused (A-08) and the new run ends too, while the first notification waits.
+    // An ended run's id may be used again: the new run ends too, while the first notification waits.
     await expect(rt.submit({ workflow: 'wf', runId: 'reused', input: 2 })).resolves.toMatchObject({ newlySubmitted: true });
     expect(await rt.cancel('reused')).toBe(true);
     expect(await notificationJobs(rt)).toHaveLength(2);

@@ -1,5 +1,5 @@
 /**
- * Read-only inspection of a runtime's stored records for scenario tests (H5): the run record,
+ * Read-only inspection of a runtime's stored records for scenario tests: the run record,
  * the jobs of the steps queue by state, and a run's memo records. Works in Node and Chromium.
  */
 import type { Runtime } from '../../src/runtime/runtime.ts';

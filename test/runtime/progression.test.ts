@@ -1,4 +1,4 @@
-/** Groups B and C: step progression, payload threading, and terminal outcomes (SCENARIOS.md B-01…C-06). */
+/** Step progression, payload threading, and terminal outcomes. */
 import { describe, expect, it } from 'vitest';
 import { isWorkflowError } from '../../src/core/errors.ts';
 import { Outcome, StepError } from '../../src/core/outcome.ts';

@@ -1,5 +1,5 @@
 /**
- * Group I: terminal markers and the memo-retention sweeper (SCENARIOS.md I-01…I-18).
+ * Terminal markers and the memo-retention sweeper.
  *
  * Markers live in their own table (`terminals`) rather than under a KV prefix; a sweep deletes
  * an expired marker and its run's memos in one transaction. `sweepNow(retentionMs)` returns
@@ -23,7 +23,7 @@ import { storeOf } from '../support/internals.ts';
 
 const MIN = 60_000;
 
-/** Ends a run without executing it: a pending run cancelled ends at once, with its marker (F-16). */
+/** Ends a run without executing it: a pending run cancelled ends at once, its marker written in the same transaction. */
 async function endPending(rt: Runtime, runId: string): Promise<void> {
   await rt.submit({ workflow: 'wf', input: runId, runId });
   expect(await rt.cancel(runId)).toBe(true);

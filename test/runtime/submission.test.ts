@@ -1,4 +1,4 @@
-/** Group A: submission and idempotency (SCENARIOS.md A-01…A-09). */
+/** Submission and idempotency. */
 import { describe, expect, it } from 'vitest';
 import { isWorkflowError, type WorkflowError } from '../../src/core/errors.ts';
 import { Outcome, StepError } from '../../src/core/outcome.ts';

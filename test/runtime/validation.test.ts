@@ -1,9 +1,10 @@
 /**
- * Group M: validation of bad input (SCENARIOS.md M-01…M-03, M-08, M-11; the queue-level M-04…M-07,
- * M-09, M-10 are covered in test/queue), then every error name of DESIGN.md's closed set that
- * the runtime API can raise, each reached through the API and checked to have written nothing
- * (a dump of every table before and after), then runners that misbehave: throw a string,
- * return garbage, or never settle.
+ * Validation of bad input (run ids, reserved headers, error permanence, malformed step jobs; the
+ * queue-level checks of payload sizes, job ids, queue error permanence and queue names are in
+ * test/queue), then every name of the closed `WorkflowErrorName` set that the runtime API can
+ * raise, each reached through the API and checked to have written nothing (a dump of every
+ * table before and after), then runners that misbehave: throw a string, return garbage, or
+ * never settle.
  *
  * Names: `ReservedHeaderInSubmit` → `ReservedHeader`, `Serialization` → `InvalidPayload`,
  * `KvValueTooLarge` → `PayloadTooLarge`. `QuotaExceeded` (a full disk) is not reached here.
@@ -187,7 +188,7 @@ describe('Validation of bad input', () => {
 });
 
 describe('Every error the runtime API raises writes nothing', () => {
-  it('InvalidRunId (see M-01) and ReservedHeader (see M-02) on every submit path', async () => {
+  it('InvalidRunId (a malformed run id) and ReservedHeader (a `workflow.` header) on every submit path', async () => {
     const rt = await idle();
     await submitFails(rt, { workflow: 'wf', runId: 'x'.repeat(200), input: 1, headers: { 'workflow.a': 'b' } }, 'InvalidRunId');
     await submitFails(rt, { workflow: 'wf', input: 1, headers: { 'workflow.a': 'b' }, kvWrites: { a: 1 } }, 'ReservedHeader');
@@ -237,7 +238,7 @@ describe('Every error the runtime API raises writes nothing', () => {
     await submitFails(rt, { workflow: 'toString', input: 1 }, 'UnknownWorkflow'); // not an inherited property either
   });
 
-  it('RunTerminal: requeueing the dead step job of a run that has ended (DECISION 3)', async () => {
+  it('RunTerminal: requeueing the dead step job of a run that has ended', async () => {
     const hook = recordingHook();
     const runner = scriptedRunner([
       () => {

@@ -1,6 +1,6 @@
 /**
- * Group F: cancellation (SCENARIOS.md F-01…F-17). Runs in Node (fake-indexeddb) and in
- * headless Chromium (real IndexedDB): no Node-only APIs here.
+ * Cancellation. Runs in Node (fake-indexeddb) and in headless Chromium (real IndexedDB): no
+ * Node-only APIs here.
  */
 import { describe, expect, it } from 'vitest';
 import { isWorkflowError } from '../../../src/core/errors.ts';
@@ -113,8 +113,8 @@ describe('Runtime.cancel', () => {
   });
 
   for (const [id, kind] of [
-    ['F-05', 'permanent'],
-    ['F-06', 'transient'],
+    ['while the step runs,', 'permanent'],
+    ['while the step runs,', 'transient'],
   ] as const) {
     it(`${id} an external cancel suppresses a ${kind} step error (no ${kind === 'permanent' ? 'dead letter' : 'retry'})`, async () => {
       const hook = recordingHook();

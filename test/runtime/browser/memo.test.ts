@@ -1,6 +1,6 @@
 /**
- * Group H: the per-step memo (SCENARIOS.md H-01…H-20). Runs in Node (fake-indexeddb) and in
- * real Chromium, so nothing here may use a Node-only API.
+ * The per-step memo. Runs in Node (fake-indexeddb) and in real Chromium, so nothing here may use
+ * a Node-only API.
  *
  * Upstream builds a bare MemoStore; ours has none: `memoOf(runtime, runId, step)` is the same
  * store a step's `step.memo` writes to, read outside any step, and `clearMemos(runtime, runId)`

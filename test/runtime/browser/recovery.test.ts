@@ -1,10 +1,9 @@
 /**
- * Group G: restart and crash recovery, at-least-once redelivery, leases, step-output replay
- * (SCENARIOS.md G-01…G-18). Runs in Node (fake-indexeddb) and in headless Chromium (real
- * IndexedDB): no Node-only APIs here.
+ * Restart and crash recovery, at-least-once redelivery, leases, step-output replay. Runs in Node
+ * (fake-indexeddb) and in headless Chromium (real IndexedDB): no Node-only APIs here.
  *
  * A crash is `stop({ drain: false })` with the step still in the runner, then a new runtime on
- * the same database (`reopen`). A lost settlement (H9) is produced by a second instance
+ * the same database (`reopen`). A lost settlement (its claim taken while the runner still runs) is produced by a second instance
  * recovering the claim (`recoverNow(other)`) while the runner still runs, or by the runner
  * moving the clock past its lease and reaping.
  */
@@ -29,7 +28,7 @@ function aborted(s: Step): Promise<void> {
 /**
  * A runtime `a` (started, step-output replay on unless told) and a second instance `other` on
  * the same database (not started). The `lose()` handed to `make` (for runners to call) makes
- * `other` recover the claim, so the delivery's settlement will be rejected with ClaimLost (H9).
+ * `other` recover the claim, so the delivery's settlement will be rejected with ClaimLost.
  */
 async function twoInstances(make: (lose: () => Promise<void>) => Record<string, StepRunner>, options: Partial<RuntimeOptions> = {}) {
   const other = new Slot<Runtime>();
@@ -148,7 +147,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     expect(hook.outcomes[0]).toMatchObject({ runId, status: 'failed', error: 'interrupted' });
     expect(await terminalMarkers(b)).toEqual([{ runId, terminalAt: T0 }]);
     expect((await b.history(runId)).at(-1)).toMatchObject({ outcome: 'interrupted', error: 'interrupted' });
-    // The run id is released like any ended run's (A-08).
+    // The run id is free again, like any ended run's: a new submit starts a new run.
     expect(await b.submit({ workflow: 'wf', runId, input: 'y' })).toEqual({ runId, newlySubmitted: true });
     expect(await b.wait(runId)).toMatchObject({ status: 'succeeded', result: 'again' });
 
@@ -495,7 +494,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
       await runtime.submit({ workflow: 'wf', runId: 'same-id', input: 'b' });
       expect(await runtime.wait('same-id')).toMatchObject({ result: 'for-b' });
       expect(runner.calls).toHaveLength(2);
-      // The same payload again (a re-used run id shares its records, H-20): replayed.
+      // The same payload again (a run id used again shares the earlier runs' memo and step-output records): replayed.
       await runtime.submit({ workflow: 'wf', runId: 'same-id', input: 'a' });
       expect(await runtime.wait('same-id')).toMatchObject({ result: 'for-a' });
       expect(runner.calls).toHaveLength(2);
@@ -581,7 +580,7 @@ describe('Restart, crash recovery, leases and step-output replay', () => {
     await x.other.close();
   });
 
-  it('the reaper redelivers an expired claim and, at the attempt limit, fails the run (DECISION 1)', async () => {
+  it('the reaper redelivers an expired claim and, at the attempt limit, fails the run', async () => {
     const hook = recordingHook();
     const runner = async (s: Step) => {
       await aborted(s); // hang until the delivery is given up
