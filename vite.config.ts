@@ -21,6 +21,7 @@ const entries = {
   vite: 'src/vite.ts',
   langgraph: 'src/langgraph.ts',
   react: 'src/react.ts',
+  restate: 'src/restate.ts',
 };
 
 export default defineConfig({
@@ -31,7 +32,7 @@ export default defineConfig({
     minify: false,
     lib: { entry: entries, formats: ['es'] },
     rolldownOptions: {
-      external: [/^node:/, 'comlink', 'eventsource-parser', 'playwright-core', 'playwright', 'vite', /^@huggingface\//, /^@xenova\//, 'ai', /^@ai-sdk\//, /^@langchain\//, 'react', /^react\//, /^react-dom(\/|$)/],
+      external: [/^node:/, 'comlink', 'eventsource-parser', 'playwright-core', 'playwright', 'vite', /^@huggingface\//, /^@xenova\//, 'ai', /^@ai-sdk\//, /^@langchain\//, 'react', /^react\//, /^react-dom(\/|$)/, /^@restatedev\//],
     },
   },
   test: {

@@ -9,8 +9,8 @@
  * `ClaimLost` and writes nothing, so an abandoned delivery cannot leave entries behind a run's
  * retention sweep. Reads are not fenced.
  */
-import { WorkflowError } from '../core/errors.ts';
-import { checkJson, hashJson, type Json } from '../core/json.ts';
+import { checkJson, type Json } from '../core/json.ts';
+import { checkMemoKey, contentKey } from '../core/memo-keys.ts';
 import { fence } from '../queue/settle.ts';
 import type { Claim } from '../queue/types.ts';
 import type { Store } from '../store/store.ts';
@@ -76,15 +76,7 @@ export class StepMemo implements Memo {
   }
 }
 
-function checkMemoKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string') throw new WorkflowError('InvalidArgument', 'a memo key must be a string', { what: 'memo key' });
-}
 
-/** @throws `InvalidPayload` when `input` is not JSON (permanent: retrying cannot help) */
-async function contentKey(input: Json): Promise<string> {
-  checkJson(input, 'memo content input');
-  return hashJson(input);
-}
 
 /** Deletes every memo entry (user, content and replay) of a run. @returns how many */
 export async function clearMemosForRun(store: Store, runId: string): Promise<number> {
