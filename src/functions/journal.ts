@@ -99,15 +99,57 @@ function keyPrefix(instance: string): string {
   return `f:${instance}:`;
 }
 
+/** One stored journal record: its key (`f:<instance>:<what>`) and value. */
+export interface JournalRecord {
+  key: string;
+  value: Json;
+}
+
+/**
+ * Where a run's journal records live: the browser's `memos` table, or a remote run's state on
+ * a server. The journal's rules (one range read, append-only, fenced writes) hold on both.
+ */
+export interface JournalRecords {
+  /** Every record of the run whose key starts with `prefix`, in key order. */
+  load(runId: string, prefix: string): Promise<JournalRecord[]>;
+  /**
+   * Writes, in one atomic step fenced on the delivery, each record whose key is not there yet.
+   * @returns the stored value of each record, in order (an existing record's value where there was one)
+   * @throws WorkflowError `ClaimLost` (nothing written) when the delivery no longer holds its job
+   */
+  append(runId: string, fence: WriteFence, records: readonly JournalRecord[]): Promise<Json[]>;
+}
+
+/** The journal in the browser's `memos` table, fenced on the delivery's job record. */
+export function storeJournalRecords(store: Store): JournalRecords {
+  return {
+    load: (runId, prefix) =>
+      store.read(
+        (t) => t.getAll<MemoRecord>('memos', undefined, t.keyRange.bound([runId, JOURNAL_STEP, prefix], [runId, JOURNAL_STEP, `${prefix}\uffff`])),
+        ['memos'],
+      ),
+    append: (runId, fence, records) =>
+      store.write(async (t) => {
+        const keys = records.map((r) => [runId, JOURNAL_STEP, r.key]);
+        const [job, ...existing] = await Promise.all([t.get<JobRecord>('jobs', fence.jobId), ...keys.map((k) => t.get<MemoRecord>('memos', k))]);
+        if (!job || job.state !== 'claimed' || job.attempts !== fence.attempts) {
+          throw new WorkflowError('ClaimLost', `the claim on job ${fence.jobId} is no longer held: its journal is not written`, { jobId: fence.jobId });
+        }
+        return records.map((r, i) => {
+          const found = existing[i];
+          if (found !== undefined) return found.value;
+          t.put('memos', { runId, step: JOURNAL_STEP, key: r.key, value: r.value } satisfies MemoRecord);
+          return r.value;
+        });
+      }),
+  };
+}
+
 /** Reads a run's whole journal: one range read. */
-export async function loadJournal(store: Store, runId: string, instance: string): Promise<Journal> {
+export async function loadJournal(records: JournalRecords, runId: string, instance: string): Promise<Journal> {
   const prefix = keyPrefix(instance);
-  const records = await store.read(
-    (t) => t.getAll<MemoRecord>('memos', undefined, t.keyRange.bound([runId, JOURNAL_STEP, prefix], [runId, JOURNAL_STEP, `${prefix}\uffff`])),
-    ['memos'],
-  );
   const journal = new Journal(runId, instance);
-  for (const r of records) apply(journal, r.key.slice(prefix.length), r.value);
+  for (const r of await records.load(runId, prefix)) apply(journal, r.key.slice(prefix.length), r.value);
   return journal;
 }
 
@@ -126,28 +168,19 @@ export interface WriteFence {
 }
 
 /**
- * Writes `records` in one transaction, fenced on the delivery, keeping any record already there,
- * then adds what is stored to `journal`.
- * @returns the stored values, in the order of `records` (an existing record's value where there was one)
+ * Appends `writes` to the run's journal, keeping any record already there, then adds what is
+ * stored to `journal`.
+ * @returns the stored values, in the order of `writes` (an existing record's value where there was one)
  * @throws WorkflowError `ClaimLost` (nothing written) when the delivery no longer holds its job
  */
-export async function writeJournal(store: Store, journal: Journal, fence: WriteFence, records: readonly JournalWrite[]): Promise<Json[]> {
+export async function writeJournal(records: JournalRecords, journal: Journal, fence: WriteFence, writes: readonly JournalWrite[]): Promise<Json[]> {
   const prefix = keyPrefix(journal.instance);
-  const keys = records.map((r) => [journal.runId, JOURNAL_STEP, prefix + suffix(r)]);
-  const stored = await store.write(async (t) => {
-    const [job, ...existing] = await Promise.all([t.get<JobRecord>('jobs', fence.jobId), ...keys.map((k) => t.get<MemoRecord>('memos', k))]);
-    if (!job || job.state !== 'claimed' || job.attempts !== fence.attempts) {
-      throw new WorkflowError('ClaimLost', `the claim on job ${fence.jobId} is no longer held: its journal is not written`, { jobId: fence.jobId });
-    }
-    return records.map((r, i) => {
-      const found = existing[i];
-      if (found !== undefined) return found.value;
-      const value = r.value as unknown as Json;
-      t.put('memos', { runId: journal.runId, step: JOURNAL_STEP, key: keys[i]![2] as string, value } satisfies MemoRecord);
-      return value;
-    });
-  });
-  for (const [i, r] of records.entries()) apply(journal, suffix(r), stored[i]!);
+  const stored = await records.append(
+    journal.runId,
+    fence,
+    writes.map((w) => ({ key: prefix + suffix(w), value: w.value as unknown as Json })),
+  );
+  for (const [i, w] of writes.entries()) apply(journal, suffix(w), stored[i]!);
   return stored;
 }
 

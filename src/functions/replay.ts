@@ -23,14 +23,13 @@ import type { Clock } from '../core/clock.ts';
 import { isWorkflowError } from '../core/errors.ts';
 import { checkJson, type Json } from '../core/json.ts';
 import { Outcome, StepError, type StepOutcome } from '../core/outcome.ts';
-import type { Store } from '../store/store.ts';
 import type { Step } from '../runtime/types.ts';
 import { isEnding, type Run, type RunEnding } from './definition.ts';
-import { writeJournal, type CallKind, type Entry, type Journal, type JournalWrite } from './journal.ts';
+import { writeJournal, type CallKind, type Entry, type Journal, type JournalRecords, type JournalWrite } from './journal.ts';
 import { KIND_WORDS, describeCall, mismatch, positionOf } from './mismatch.ts';
 
 export interface ReplayDeps {
-  store: Store;
+  journal: JournalRecords;
   clock: Clock;
   maxPayloadBytes: number;
 }
@@ -270,7 +269,7 @@ export class Replay implements Run<unknown> {
    */
   async #write(extra: JournalWrite[]): Promise<Json[]> {
     const pending = this.#pending.splice(0);
-    const stored = await writeJournal(this.#deps.store, this.#journal, { jobId: this.#step.jobId, attempts: this.#step.attempts }, [...pending, ...extra]);
+    const stored = await writeJournal(this.#deps.journal, this.#journal, { jobId: this.#step.jobId, attempts: this.#step.attempts }, [...pending, ...extra]);
     for (const [i, w] of pending.entries()) {
       if (w.what === 'value' && stored[i] !== w.value) throw StepError.transient('a value from run.now()/run.random() was recorded by another delivery: replaying');
     }

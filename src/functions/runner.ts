@@ -2,7 +2,7 @@
  * A `workflow()` definition as the `StepRunner` the runtime executes, and its input check at
  * submit.
  *
- * `Runtime.open` binds each definition to a `FunctionHost` (the store and clock it opened), one
+ * `Runtime.open` binds each definition to a `FunctionHost` (where journals are stored, and the clock), one
  * runner per definition per runtime, with its own journal cache: every delivery of step n reads
  * the run's journal from that cache (no read at all when this runner served the step before),
  * or with one range read (a restart, a run taken over from another worker), replays the
@@ -13,10 +13,9 @@ import type { Clock } from '../core/clock.ts';
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import { checkJson, type Json } from '../core/json.ts';
 import { StepError, isStepError, type StepOutcome } from '../core/outcome.ts';
-import type { Store } from '../store/store.ts';
 import type { Step, StepRunner } from '../runtime/types.ts';
 import { isWorkflow, type AnyWorkflow, type WorkflowInternals } from './definition.ts';
-import { JournalCache, loadJournal, type JournalWrite } from './journal.ts';
+import { JournalCache, loadJournal, type JournalRecords, type JournalWrite } from './journal.ts';
 import { Replay, type ReplayDeps, type StepMarker } from './replay.ts';
 import { validateInput } from './standard-schema.ts';
 
@@ -24,8 +23,9 @@ import { validateInput } from './standard-schema.ts';
 export class FunctionHost {
   #deps: ReplayDeps | undefined;
 
-  attach(store: Store, clock: Clock, maxPayloadBytes: number): void {
-    this.#deps = { store, clock, maxPayloadBytes };
+  /** `journal`: where the runs' journals are stored (`storeJournalRecords(store)` in the browser). */
+  attach(journal: JournalRecords, clock: Clock, maxPayloadBytes: number): void {
+    this.#deps = { journal, clock, maxPayloadBytes };
   }
 
   get deps(): ReplayDeps {
@@ -65,7 +65,7 @@ function bindWorkflow(definition: AnyWorkflow, host: FunctionHost): BoundRunner 
     const instance = n === 0 ? step.jobId : markerInstance(step.payload);
     let journal = cache.get(step.runId, instance, n);
     if (!journal) {
-      journal = await loadJournal(deps.store, step.runId, instance);
+      journal = await loadJournal(deps.journal, step.runId, instance);
       journal.completeFor = n;
     }
     const pending: JournalWrite[] = [];

@@ -17,7 +17,7 @@ import type { Step, StepRunner } from '../runtime/types.ts';
 import { checkOutcome } from '../runtime/verdict.ts';
 import type { AnyWorkflow } from '../functions/definition.ts';
 import type { RemoteEffect } from './contract.ts';
-import { functionStore } from './function-store.ts';
+import { remoteJournalRecords } from './function-store.ts';
 import { RemoteMemo, RunData } from './remote-memo.ts';
 
 /** What one delivery produced, as journaled. */
@@ -60,7 +60,7 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput, control
   else {
     // A fresh host per delivery: its journal cache must not mix runs of two owners with one run id.
     const host = new FunctionHost();
-    host.attach(functionStore(data, input.runId, input.jobId), systemClock, deps.maxPayloadBytes);
+    host.attach(remoteJournalRecords(data), systemClock, deps.maxPayloadBytes);
     runner = bindWorkflows({ [input.workflow]: entry }, host)[input.workflow]!;
   }
   const memo = new RemoteMemo(data, input.stepNumber, deps.maxPayloadBytes);

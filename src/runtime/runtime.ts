@@ -18,6 +18,7 @@ import { randomToken } from '../core/ids.ts';
 import type { Json } from '../core/json.ts';
 import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunEvent, RunOutcome, RunSpec, RunStatus, SubmitOutcome } from '../core/types.ts';
 import { FunctionHost } from '../functions/runner.ts';
+import { storeJournalRecords } from '../functions/journal.ts';
 import { openEngine } from '../queue/engine.ts';
 import type { KvPage } from '../queue/kv.ts';
 import { Store } from '../store/store.ts';
@@ -107,7 +108,7 @@ export class Runtime {
       ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
       ...(options.durability ? { durability: options.durability } : {}),
     });
-    functions.attach(store, clock, resolved.maxPayloadBytes);
+    functions.attach(storeJournalRecords(store), clock, resolved.maxPayloadBytes);
     try {
       return new Runtime(store, clock, options.owner ?? `rt-${randomToken()}`, resolved);
     } catch (e) {
