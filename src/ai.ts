@@ -18,4 +18,5 @@ export type { DurableModelOptions } from './ai/options.ts';
 export { durableTools } from './ai/tools.ts';
 export { approvalKey, approvalDecision, pendingApprovals, withApprovalResponse, type PendingApproval } from './ai/approvals.ts';
 export { agentWorkflow, type AgentWorkflowOptions, type TurnCall, type TurnResult } from './ai/agent.ts';
+export { transformersModel, type TransformersModelOptions } from './ai/transformers-model.ts';
 export type { TokenProgress } from './runners/token-progress.ts';

@@ -90,7 +90,7 @@ export function pipelineFor(a: Adapter, model: string): Promise<TextGenerationPi
 }
 
 /** The per-token hook in the form the library takes; `onTokens` gets every new token id so far. */
-function tokenHook(api: Adapter['streaming'], onTokens: (ids: number[]) => void): Record<string, unknown> {
+export function tokenHook(api: Adapter['streaming'], onTokens: (ids: number[]) => void): Record<string, unknown> {
   if (api === 'streamer') {
     // 3.x+: `put` gets the prompt's ids first, then [[id]] per new token (batch of one).
     let prompt = true;
