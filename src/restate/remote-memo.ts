@@ -5,9 +5,8 @@
  */
 import type { Ingress } from '@restatedev/restate-sdk-clients';
 import { WorkflowError } from '../core/errors.ts';
-import { checkJson, type Json } from '../core/json.ts';
-import { checkMemoKey, contentKey } from '../core/memo-keys.ts';
-import type { Memo } from '../runtime/types.ts';
+import type { Json } from '../core/json.ts';
+import { KeyedMemo } from '../runtime/keyed-memo.ts';
 import { dataObject, type MemoWrite } from './data-object.ts';
 
 /** The data object of one run, as one delivery (step, attempt) sees it: its writes are fenced on it. */
@@ -63,44 +62,23 @@ function claimLostOr(e: unknown): unknown {
   return e;
 }
 
-/** `step.memo` of one delivery. */
-export class RemoteMemo implements Memo {
+/** `step.memo` of one delivery: the run's data object, writes fenced on the delivery. */
+export class RemoteMemo extends KeyedMemo {
   readonly #data: RunData;
   readonly #step: number;
-  readonly #maxBytes: number;
-  hits = 0;
 
   constructor(data: RunData, step: number, maxBytes: number) {
+    super(maxBytes);
     this.#data = data;
     this.#step = step;
-    this.#maxBytes = maxBytes;
   }
 
-  async get(key: string): Promise<Json | undefined> {
-    checkMemoKey(key);
-    return this.#read(`k:${key}`);
+  protected read(key: string): Promise<Json | undefined> {
+    return this.#data.get(this.#step, key);
   }
 
-  async put(key: string, value: Json): Promise<void> {
-    checkMemoKey(key);
-    checkJson(value, 'memo value', this.#maxBytes);
-    await this.#data.put([{ step: this.#step, key: `k:${key}`, value }]);
-  }
-
-  async contentGet(input: Json): Promise<Json | undefined> {
-    return this.#read(`c:${await contentKey(input)}`);
-  }
-
-  async contentPut(input: Json, value: Json): Promise<void> {
-    const key = await contentKey(input);
-    checkJson(value, 'memo value', this.#maxBytes);
-    await this.#data.put([{ step: this.#step, key: `c:${key}`, value }]);
-  }
-
-  async #read(key: string): Promise<Json | undefined> {
-    const value = await this.#data.get(this.#step, key);
-    if (value !== undefined) this.hits++;
-    return value;
+  protected async write(key: string, value: Json): Promise<void> {
+    await this.#data.put([{ step: this.#step, key, value }]);
   }
 }
 

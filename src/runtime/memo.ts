@@ -9,64 +9,36 @@
  * `ClaimLost` and writes nothing, so an abandoned delivery cannot leave entries behind a run's
  * retention sweep. Reads are not fenced.
  */
-import { checkJson, type Json } from '../core/json.ts';
-import { checkMemoKey, contentKey } from '../core/memo-keys.ts';
+import type { Json } from '../core/json.ts';
 import { fence } from '../queue/settle.ts';
 import type { Claim } from '../queue/types.ts';
 import type { Store } from '../store/store.ts';
 import type { MemoRecord } from './records.ts';
-import type { Memo } from './types.ts';
+import { KeyedMemo } from './keyed-memo.ts';
 
-export class StepMemo implements Memo {
+/** `step.memo` in the browser: the `memos` table, writes fenced on the delivery's claim. */
+export class StepMemo extends KeyedMemo {
   readonly #store: Store;
   readonly #runId: string;
   readonly #step: number;
-  readonly #maxBytes: number;
   readonly #claim: Claim | undefined;
-  /** Reads that found a value (for the attempt history). */
-  hits = 0;
 
   /** `claim`: the delivery whose step this memo serves; absent for a view outside any step (unfenced). */
   constructor(store: Store, runId: string, step: number, maxBytes: number, claim?: Claim) {
+    super(maxBytes);
     this.#store = store;
     this.#runId = runId;
     this.#step = step;
-    this.#maxBytes = maxBytes;
     this.#claim = claim;
   }
 
-  // async: a bad key or value rejects the promise rather than throwing at the call.
-  async get(key: string): Promise<Json | undefined> {
-    checkMemoKey(key);
-    return this.#read(`k:${key}`);
+  protected async read(key: string): Promise<Json | undefined> {
+    const rec = await this.#store.read((t) => t.get<MemoRecord>('memos', [this.#runId, this.#step, key]), ['memos']);
+    return rec?.value;
   }
 
   /** @throws `ClaimLost` (nothing written) when the step's delivery no longer holds its claim */
-  async put(key: string, value: Json): Promise<void> {
-    checkMemoKey(key);
-    checkJson(value, 'memo value', this.#maxBytes);
-    return this.#write(`k:${key}`, value);
-  }
-
-  async contentGet(input: Json): Promise<Json | undefined> {
-    return this.#read(`c:${await contentKey(input)}`);
-  }
-
-  /** @throws `ClaimLost` (nothing written) as `put` */
-  async contentPut(input: Json, value: Json): Promise<void> {
-    const key = await contentKey(input);
-    checkJson(value, 'memo value', this.#maxBytes);
-    return this.#write(`c:${key}`, value);
-  }
-
-  async #read(key: string): Promise<Json | undefined> {
-    const rec = await this.#store.read((t) => t.get<MemoRecord>('memos', [this.#runId, this.#step, key]), ['memos']);
-    if (rec === undefined) return undefined;
-    this.hits++;
-    return rec.value;
-  }
-
-  async #write(key: string, value: Json): Promise<void> {
+  protected async write(key: string, value: Json): Promise<void> {
     const rec: MemoRecord = { runId: this.#runId, step: this.#step, key, value };
     const claim = this.#claim;
     await this.#store.write(async (t) => {
