@@ -11,8 +11,8 @@
  * - ONNX Runtime's glue and wasm are imported with `?url` by the worker: served (and bundled)
  *   from this origin, never from a CDN.
  * - Dependencies are not discovered at run time (a discovery reloads the page, which would
- *   interrupt the very runs the demo shows off): zod/mini (many small modules) is pre-bundled,
- *   the rest is served as it is.
+ *   interrupt the very runs the demo shows off): zod/mini (many small modules), `ai` and
+ *   `@ai-sdk/openai-compatible` (the agent mode) are pre-bundled, the rest is served as it is.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
@@ -53,7 +53,7 @@ function tinyModels(): Plugin {
 }
 
 /** The package entries the demo imports (package.json `exports`), each to its source file. */
-const PACKAGE_ENTRIES = ['client', 'worker', 'runners/transformers', 'runners/llm'];
+const PACKAGE_ENTRIES = ['client', 'worker', 'runners/transformers', 'runners/llm', 'ai'];
 const packageAliases: Alias[] = PACKAGE_ENTRIES.map((entry) => ({
   find: new RegExp(`^stepwise/${entry}$`),
   replacement: join(repoRoot, 'src', `${entry}.ts`),
@@ -71,6 +71,12 @@ export default defineConfig({
     conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
   },
   // Stepwise's entries are sources here, not dependencies to pre-bundle (the plugin would).
-  optimizeDeps: { noDiscovery: true, include: ['zod/mini'], exclude: ['stepwise/client', 'stepwise/worker'] },
+  // `ai` reaches a CommonJS module (through its gateway): it must be pre-bundled, with the
+  // provider the agent mode uses, or the worker fails to load.
+  optimizeDeps: {
+    noDiscovery: true,
+    include: ['zod/mini', 'ai', '@ai-sdk/openai-compatible'],
+    exclude: ['stepwise/client', 'stepwise/worker', 'stepwise/ai'],
+  },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0 },
 });

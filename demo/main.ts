@@ -9,7 +9,9 @@
  */
 import { connect, isTerminal, type DeadJob, type RunStatus, type StepwiseClient } from 'stepwise/client';
 import { parseProgress, type Approval, type Backend, type RunInput } from './schemas.ts';
-import { approvalKey, backendOf, DB_NAME, isFault, WORKFLOW, runHeaders, type WorkerState } from './shared.ts';
+import { AGENT_WORKFLOW, approvalKey, backendOf, DB_NAME, isFault, WORKFLOW, runHeaders, type WorkerState } from './shared.ts';
+import { AgentCard, type AgentActions } from './ui/agent-card.ts';
+import { initModeSwitch, selectedWorkflow } from './ui/mode.ts';
 import { WorkerControl } from './ui/control.ts';
 import { renderDeadLetters } from './ui/dead-letters.ts';
 import { $, announce, clockTime, errorText, h } from './ui/dom.ts';
@@ -28,7 +30,7 @@ declare global {
 const client = connect({ url: workerUrl, name: DB_NAME });
 window.app = client;
 const control = new WorkerControl();
-const cards = new Map<string, RunCard>();
+const cards = new Map<string, RunCard | AgentCard>();
 const unwatch = new Map<string, () => void>();
 const runList = $('#run-list');
 const inspector = new Inspector($('#inspector-body'));
@@ -46,15 +48,25 @@ const actions: RunActions = {
     await client.cancel(runId);
   },
   async runAgain(status) {
-    await submit({ question: status.headers['question'] ?? '', backend: backendOf(status.headers) });
+    await submit({ question: status.headers['question'] ?? '', backend: backendOf(status.headers) }, status.workflow);
   },
   loadDraft: (runId) => control.draft(runId),
 };
 
-function cardFor(status: RunStatus): RunCard {
+const agentActions: AgentActions = {
+  async decide(eventKey, decision) {
+    await client.sendEvent(eventKey, decision);
+    announce(decision === true ? 'Approved. The agent runs the tool.' : 'Rejected. The agent is told so.');
+  },
+  cancel: actions.cancel,
+  runAgain: actions.runAgain,
+  loadView: (runId) => control.agentView(runId),
+};
+
+function cardFor(status: RunStatus): RunCard | AgentCard {
   const known = cards.get(status.runId);
   if (known) return known;
-  const card = new RunCard(status, actions);
+  const card = status.workflow === AGENT_WORKFLOW ? new AgentCard(status, agentActions) : new RunCard(status, actions);
   cards.set(status.runId, card);
   card.setConditions({ online: control.state?.online ?? true, keysMissing });
   // One watch per run: it refreshes the run's status at once (so progress events are delivered
@@ -63,6 +75,7 @@ function cardFor(status: RunStatus): RunCard {
     status.runId,
     client.watch(status.runId, (s, event) => {
       if (event.type !== 'progress') return onStatus(s);
+      if (card instanceof AgentCard) return card.setProgress(event.update, event.stepNumber);
       const update = parseProgress(event.update);
       if (update) card.setProgress(update, event.stepNumber);
     }),
@@ -118,8 +131,8 @@ async function syncAll(): Promise<void> {
   await refreshDead();
 }
 
-async function submit(input: RunInput): Promise<void> {
-  const { runId } = await client.submit({ workflow: WORKFLOW, input, headers: runHeaders(input) });
+async function submit(input: RunInput, workflow: string = WORKFLOW): Promise<void> {
+  const { runId } = await client.submit({ workflow, input, headers: runHeaders(input) });
   const s = await client.status(runId);
   if (s) cardFor(s).el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   announce(`Started “${input.question}”.`);
@@ -166,7 +179,7 @@ form.addEventListener('submit', (e) => {
   const button = $('#ask-submit', HTMLButtonElement);
   button.disabled = true;
   askStatus.textContent = '';
-  submit({ question: q, backend })
+  submit({ question: q, backend }, selectedWorkflow())
     .catch((err: unknown) => (askStatus.textContent = `Could not start: ${errorText(err)}`))
     .finally(() => (button.disabled = false));
 });
@@ -178,6 +191,7 @@ for (const b of document.querySelectorAll('button[data-example]')) {
   });
 }
 
+initModeSwitch();
 initSettings(control, () => {
   const api = apiBackend();
   const radio = $('#backend-api', HTMLInputElement);

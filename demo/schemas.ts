@@ -96,3 +96,68 @@ export function parseReport(value: unknown): Report | undefined {
   const parsed = Report.safeParse(value);
   return parsed.success ? parsed.data : undefined;
 }
+
+// ---- the agent with tools (agent/notes-agent.ts) ----
+
+/** One line of an agent run's transcript: what the model said in a turn, or a tool call and what became of it. */
+export const TranscriptEntry = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('text'), turn: z.number(), text: z.string() }),
+  z.object({
+    kind: z.literal('call'),
+    turn: z.number(),
+    id: z.string(),
+    name: z.string(),
+    input: z.string(),
+    /** `done` with `output`; `awaiting` approval; `rejected` (with the reason in `output`); `error`. */
+    state: z.enum(['running', 'awaiting', 'done', 'rejected', 'error']),
+    output: z.optional(z.string()),
+  }),
+]);
+export type TranscriptEntry = z.infer<typeof TranscriptEntry>;
+
+/**
+ * What a page shows of an agent run between its steps: the transcript, and the name of each
+ * durable step so far (`turn 1`, `approve saveSummary`, …), in the order the run made them.
+ */
+export const AgentView = z.object({ steps: z.array(z.string()), transcript: z.array(TranscriptEntry) });
+export type AgentView = z.infer<typeof AgentView>;
+
+export const SavedSummary = z.object({ title: z.string(), text: z.string() });
+export type SavedSummary = z.infer<typeof SavedSummary>;
+
+/** An agent run's result. */
+export const AgentResult = z.object({
+  question: z.string(),
+  answer: z.string(),
+  turns: z.number(),
+  /** The summary `saveSummary` saved (approved), or null (rejected, or never asked). */
+  summary: z.nullable(SavedSummary),
+  view: AgentView,
+  backend: z.string(),
+  scripted: z.boolean(),
+});
+export type AgentResult = z.infer<typeof AgentResult>;
+
+/** A model turn's live progress: the AI SDK stream's text and tool calls so far (`TokenProgress`). */
+export const AgentProgress = z.object({
+  kind: z.literal('tokens'),
+  text: z.string(),
+  toolCalls: z.optional(z.array(z.object({ id: z.string(), name: z.string(), input: z.string() }))),
+  done: z.optional(z.boolean()),
+});
+export type AgentProgress = z.infer<typeof AgentProgress>;
+
+export function parseAgentView(value: unknown): AgentView | undefined {
+  const parsed = AgentView.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function parseAgentResult(value: unknown): AgentResult | undefined {
+  const parsed = AgentResult.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function parseAgentProgress(value: unknown): AgentProgress | undefined {
+  const parsed = AgentProgress.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}

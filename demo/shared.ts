@@ -3,16 +3,25 @@
  * run headers, and the control channel (network switch, fault injection, API keys, drafts).
  * Plain data only: all of it crosses a structured clone.
  */
+import type { Json } from 'stepwise/client';
 import { Backend, type RunInput } from './schemas.ts';
 
 /** The IndexedDB database (and SharedWorker name) of the demo. */
 export const DB_NAME = 'stepwise-demo';
 export const WORKFLOW = 'research';
+/** The "agent with tools" mode: an AI SDK tool loop over the notes (agent/notes-agent.ts). */
+export const AGENT_WORKFLOW = 'notesAgent';
 /** Page <-> worker control messages (not run data: that goes through Stepwise). */
 export const CONTROL_CHANNEL = 'stepwise-demo:control';
 
 /** App-KV key of a run's draft: written with the draft step's settlement, read while it waits for approval. */
 export const draftKey = (runId: string): string => `drafts/${runId}`;
+
+/** App-KV key of an agent run's view (transcript and step names): written with each turn's settlement. */
+export const agentViewKey = (runId: string): string => `agent/${runId}`;
+
+/** App-KV key of the summary an agent run saved (its `saveSummary` tool, once approved). */
+export const summaryKey = (runId: string): string => `summaries/${runId}`;
 
 /** The event a run waits for at its approve step. */
 export const approvalKey = (runId: string): string => `approve:${runId}`;
@@ -25,6 +34,8 @@ export type ControlMessage =
   | { kind: 'key'; baseURL: string; apiKey: string }
   | { kind: 'getDraft'; runId: string }
   | { kind: 'draft'; runId: string; text: string | null }
+  | { kind: 'getAgentView'; runId: string }
+  | { kind: 'agentView'; runId: string; view: Json | null }
   | { kind: 'state'; state: WorkerState };
 
 /** Fault injection: 'once' fails the next model call's step attempt; 'always' fails every one. */

@@ -10,7 +10,7 @@
  */
 import type { Json } from 'stepwise/client';
 import { eventTargetNetwork, type NetworkStatus } from 'stepwise/runners/llm';
-import { CONTROL_CHANNEL, draftKey, isFault, type ControlMessage, type Fault, type WorkerState } from '../shared.ts';
+import { agentViewKey, CONTROL_CHANNEL, draftKey, isFault, type ControlMessage, type Fault, type WorkerState } from '../shared.ts';
 
 /** What the control channel reads from the runtime: the app KV. */
 interface KvReader {
@@ -42,6 +42,9 @@ channel.onmessage = (e: MessageEvent<ControlMessage>) => {
     case 'getDraft':
       if (typeof m.runId === 'string' && runtime) void answerDraft(runtime, m.runId);
       return;
+    case 'getAgentView':
+      if (typeof m.runId === 'string' && runtime) void answerAgentView(runtime, m.runId);
+      return;
     case 'setNetwork':
       state.online = m.online;
       if (m.online) networkEvents.dispatchEvent(new Event('online'));
@@ -63,6 +66,11 @@ channel.onmessage = (e: MessageEvent<ControlMessage>) => {
 async function answerDraft(rt: Promise<KvReader>, runId: string): Promise<void> {
   const value = await (await rt).kv.get(draftKey(runId)).catch(() => undefined);
   channel.postMessage({ kind: 'draft', runId, text: typeof value === 'string' ? value : null } satisfies ControlMessage);
+}
+
+async function answerAgentView(rt: Promise<KvReader>, runId: string): Promise<void> {
+  const view = await (await rt).kv.get(agentViewKey(runId)).catch(() => undefined);
+  channel.postMessage({ kind: 'agentView', runId, view: view ?? null } satisfies ControlMessage);
 }
 
 self.addEventListener('online', () => networkEvents.dispatchEvent(new Event('online')));

@@ -3,12 +3,14 @@
  * injection, and API keys, which live in this page's memory and the worker's only. When a
  * (restarted) worker lacks a key this page holds, the page sends it again.
  */
+import type { Json } from 'stepwise/client';
 import { CONTROL_CHANNEL, type ControlMessage, type Fault, type WorkerState } from '../shared.ts';
 
 export class WorkerControl {
   readonly #channel = new BroadcastChannel(CONTROL_CHANNEL);
   readonly #keys = new Map<string, string>();
   readonly #drafts = new Map<string, (text: string | null) => void>();
+  readonly #views = new Map<string, (view: Json | null) => void>();
   state: WorkerState | undefined;
   onState: (s: WorkerState) => void = () => undefined;
   /** Runs wait for the keys of these endpoints, and this page does not hold them. */
@@ -53,6 +55,22 @@ export class WorkerControl {
     });
   }
 
+  /** An agent run's view (transcript and step names), read by the worker from the app KV; null when there is none yet. */
+  agentView(runId: string, timeoutMs = 3000): Promise<Json | null> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#views.delete(runId);
+        resolve(null);
+      }, timeoutMs);
+      this.#views.set(runId, (view) => {
+        clearTimeout(t);
+        this.#views.delete(runId);
+        resolve(view);
+      });
+      this.#post({ kind: 'getAgentView', runId });
+    });
+  }
+
   #post(m: ControlMessage): void {
     this.#channel.postMessage(m);
   }
@@ -68,6 +86,9 @@ export class WorkerControl {
         break;
       case 'draft':
         this.#drafts.get(m.runId)?.(m.text);
+        break;
+      case 'agentView':
+        this.#views.get(m.runId)?.(m.view);
         break;
       default:
         break;

@@ -36,8 +36,9 @@ const OUTCOME_TEXT: Record<AttemptRecord['outcome'], string> = {
 
 const GOOD = new Set<AttemptRecord['outcome']>(['continued', 'scheduled', 'succeeded', 'waiting']);
 
-export function renderTimeline(list: HTMLOListElement, status: RunStatus, history: readonly AttemptRecord[]): void {
-  const items = STEPS.map((name, i) => {
+/** `names`: the run's steps in order (by default the research workflow's). */
+export function renderTimeline(list: HTMLOListElement, status: RunStatus, history: readonly AttemptRecord[], names: readonly string[] = STEPS): void {
+  const items = names.map((name, i) => {
     const records = history.filter((r) => r.stepNumber === i);
     const state = stepState(i, status, records);
     const chips = records.map((r) => chip(r));

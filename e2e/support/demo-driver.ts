@@ -1,5 +1,5 @@
 /**
- * Driving the demo (demo/) from e2e/demo.e2e.ts as a person would: its dev server, its page,
+ * Driving the demo (demo/) from e2e/demo.e2e.ts and e2e/demo-agent.e2e.ts as a person would: its dev server, its page,
  * its buttons, and reads of what it stored (through the page's client, `window.app`).
  */
 import { join } from 'node:path';
@@ -47,15 +47,21 @@ export async function shot(page: Page, name: string): Promise<void> {
 export const card = (page: Page, runId: string) => page.locator(`article[data-run-id="${runId}"]`);
 
 /** Types the question, presses "Start research", and resolves with the new run's id (from the new card). */
-export async function startRun(page: Page, question: string): Promise<string> {
+export async function startRun(page: Page, question: string, button = 'Start research'): Promise<string> {
   const before = await page.$$eval('article.run', (els) => els.map((e) => (e as HTMLElement).dataset['runId'] ?? ''));
   await page.getByLabel('Question about the bundled household notes').fill(question);
-  await page.getByRole('button', { name: 'Start research' }).click();
+  await page.getByRole('button', { name: button }).click();
   const handle = await page.waitForFunction(
     (known) => Array.from(document.querySelectorAll<HTMLElement>('article.run')).map((e) => e.dataset['runId'] ?? '').find((id) => id && !known.includes(id)),
     before,
   );
   return (await handle.jsonValue()) as string;
+}
+
+/** Switches the form to the agent with tools, then starts a run like `startRun`. */
+export async function startAgentRun(page: Page, question: string): Promise<string> {
+  await page.getByRole('radio', { name: /Agent with tools/ }).check();
+  return startRun(page, question, 'Start the agent');
 }
 
 export async function statusOf(page: Page, runId: string): Promise<RunStatus | undefined> {
