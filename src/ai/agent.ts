@@ -31,6 +31,12 @@ export interface TurnResult {
   toolCalls: readonly unknown[];
   finishReason: unknown;
   response: { messages: readonly unknown[] };
+  /**
+   * `ai` 7: every message the call added, including the results of tools approved earlier,
+   * which the SDK executes before it calls the model (`response.messages` holds only the model
+   * step's). Absent in `ai` 6, where `response.messages` holds them all.
+   */
+  responseMessages?: readonly unknown[];
 }
 
 /** The `generateText` options a turn passes. */
@@ -88,7 +94,9 @@ export function agentWorkflow(options: AgentWorkflowOptions): StepRunner {
       maxRetries: 0, // the runtime retries, durably and with the server's Retry-After
       abortSignal: step.signal,
     });
-    messages = [...messages, ...result.response.messages];
+    // A turn threads everything the call added: an approved tool's result that the next turn
+    // lacked would be executed again by the SDK, and the model would never see it.
+    messages = [...messages, ...(result.responseMessages ?? result.response.messages)];
     const turn = state.turn + 1;
     const parked = park(step, messages, turn, options);
     if (parked) return parked;

@@ -94,6 +94,29 @@ describe('agentWorkflow with ai 7 tools', () => {
     expect(server.completed).toBe(2);
   });
 
+  it('threads an approved tool result into the turns after it, so the tool runs once and the model sees its result', async () => {
+    const executions: string[] = [];
+    const clock = tool({
+      description: 'The time of day',
+      inputSchema: jsonSchema<Record<string, never>>({ type: 'object', properties: {} }),
+      execute: async () => 'noon',
+    });
+    // Asks for the weather, then (having seen it) for the time, then answers with every tool result it saw.
+    server.setReply((req) => {
+      const results = messagesOf(req).filter((m) => m.role === 'tool').map((m) => String(m.content));
+      if (results.length === 0) return { toolCalls: [{ name: 'weather', arguments: JSON.stringify({ city: 'Oslo' }) }] };
+      if (results.length === 1) return { toolCalls: [{ name: 'clock', arguments: '{}' }] };
+      return { content: `Final: ${results.join(' / ')}` };
+    });
+    const agent = agentWorkflow({ model: model(), tools: { weather: weather(executions, { needsApproval: true }), clock }, generateText });
+    const { runtime } = await fresh({ workflows: { agent } });
+    const { runId } = await runtime.submit({ workflow: 'agent', input: { prompt: 'weather and time?' } });
+    await waitFor(async () => (await runtime.status(runId))?.state === 'waiting', 5000, 'the approval wait');
+    await runtime.sendEvent(approvalKey(runId, 'call_1_0'), true);
+    expect(await runtime.wait(runId)).toMatchObject({ status: 'succeeded', result: { text: 'Final: sunny in Oslo / noon', turns: 3 } });
+    expect(executions).toEqual(['call_1_0']);
+  });
+
   it('hands a rejected call back to the model as a denied tool result, without executing it', async () => {
     const executions: string[] = [];
     const agent = agentWorkflow({ model: model(), tools: { weather: weather(executions, { needsApproval: true }) }, generateText });
