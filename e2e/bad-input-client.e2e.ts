@@ -49,7 +49,7 @@ describe('bad input through the client and at the worker port', () => {
   it('every client method rejects bad input with a named error and writes nothing', async () => {
     const page = await seeded('bad-client');
     const before = await page.evaluate(() => window.dumpDb());
-    expect(Object.keys(before ?? {}).sort()).toEqual(['attempts', 'events', 'history', 'jobs', 'kv', 'lg_blobs', 'lg_checkpoints', 'lg_writes', 'memos', 'queues', 'runs', 'terminals']);
+    expect(Object.keys(before ?? {}).sort()).toEqual(['attempts', 'events', 'handoffs', 'history', 'jobs', 'kv', 'lg_blobs', 'lg_checkpoints', 'lg_writes', 'memos', 'queues', 'runs', 'terminals']);
 
     const seen = await page.evaluate(async (maxBytes): Promise<Seen[]> => {
       const app = window.app as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
@@ -154,6 +154,10 @@ describe('bad input through the client and at the worker port', () => {
         ['history(5)', () => app.history!(5)],
         ['history("bad id")', () => app.history!('bad id')],
         ['watch(5, 5)', () => (window.app.watch as (...a: unknown[]) => unknown)(5, 5)],
+        ['handoff(5)', () => app.handoff!(5, { url: 'http://127.0.0.1:1/gw' })],
+        ['handoff target null', () => app.handoff!('no-such-run', null)],
+        ['handoff url ftp', () => app.handoff!('no-such-run', { url: 'ftp://127.0.0.1/gw' })],
+        ['handoff(unknown run)', () => app.handoff!('no-such-run', { url: 'http://127.0.0.1:1/gw' })],
         // valid calls on nothing: answered, and nothing is written
         ['cancel(unknown run)', () => app.cancel!('no-such-run')],
         ['status(unknown run)', () => app.status!('no-such-run')],
@@ -261,6 +265,10 @@ describe('bad input through the client and at the worker port', () => {
       'history(5)': 'InvalidRunId',
       'history("bad id")': 'InvalidRunId',
       'watch(5, 5)': 'InvalidArgument',
+      'handoff(5)': 'InvalidRunId',
+      'handoff target null': 'InvalidArgument',
+      'handoff url ftp': 'InvalidArgument',
+      'handoff(unknown run)': 'RunNotFound',
       'cancel(unknown run)': { value: false },
       'status(unknown run)': { value: undefined },
       'history(unknown run)': { value: [] },

@@ -68,7 +68,7 @@ describe('no API key at rest', () => {
     const dump = await page.evaluate(() => window.dumpIndexedDb());
     const parsed = JSON.parse(dump) as Record<string, Record<string, unknown[]>>;
     expect(Object.keys(parsed).sort()).toEqual(['secrets', 'secrets-wrong']);
-    for (const db of Object.values(parsed)) expect(Object.keys(db).sort()).toEqual(['attempts', 'events', 'history', 'jobs', 'kv', 'lg_blobs', 'lg_checkpoints', 'lg_writes', 'memos', 'queues', 'runs', 'terminals']);
+    for (const db of Object.values(parsed)) expect(Object.keys(db).sort()).toEqual(['attempts', 'events', 'handoffs', 'history', 'jobs', 'kv', 'lg_blobs', 'lg_checkpoints', 'lg_writes', 'memos', 'queues', 'runs', 'terminals']);
     expect(dump).toContain(`Echo: plan: ${QUESTION}`); // the dump sees stored answers…
     expect(dump).toContain('upstream rejected'); // …and stored errors
     expect(dump).toContain('Incorrect API key provided');

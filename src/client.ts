@@ -35,4 +35,6 @@ export type {
   DeadJob,
   DeadJobsQuery,
   RunEvent,
+  HandoffTarget,
+  HandoffOutcome,
 } from './core/types.ts';

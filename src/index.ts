@@ -11,6 +11,7 @@
  */
 export { Runtime } from './runtime/runtime.ts';
 export type { RuntimeOptions } from './runtime/options.ts';
+export type { HandoffOptions } from './runtime/handoff-records.ts';
 export type { Step, StepRunner, Memo, Effects, TerminalEffects, LeaseHandle, TerminalHook } from './runtime/types.ts';
 export {
   workflow,
@@ -45,6 +46,8 @@ export {
   type DeadJob,
   type DeadJobsQuery,
   type RunEvent,
+  type HandoffTarget,
+  type HandoffOutcome,
 } from './core/types.ts';
 export { Queue, type QueueEvent, type QueueOptions } from './queue/queue.ts';
 export { Priority } from './queue/types.ts';

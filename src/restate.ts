@@ -7,3 +7,6 @@ export type { HandoffMemoEntry, HandoffState, RemoteEffect, RemoteRuns, RemoteSt
 export { restateServices, serveRestate, type RestateEndpoint, type RestateServicesOptions, type ServeRestateOptions } from './restate/services.ts';
 export { restateRuns, type RestateRunsOptions } from './restate/runs.ts';
 export { runKey, RUN_SERVICE, DATA_SERVICE } from './restate/keys.ts';
+// The gateway: the app's authenticated HTTP endpoint between browsers and their remote runs.
+export { createGateway, type GatewayHandler, type GatewayOptions } from './restate/gateway.ts';
+export { nodeHandler } from './restate/gateway-node.ts';

@@ -36,6 +36,7 @@ export type WorkflowErrorName =
   | 'DuplicateJobId'
   | 'JobNotFound'
   | 'InvalidState' // e.g. requeueing a job that is not dead
+  | 'HandoffRefused' // the gateway refused a hand-off (a workflow the server does not run, not signed in)
   | 'StoreError'; // any other storage failure: transient
 
 /** Storage trouble is worth retrying; everything else is a property of the input or state. */
@@ -75,7 +76,7 @@ const NAMES: ReadonlySet<string> = new Set<WorkflowErrorName>([
   'InvalidRunId', 'InputMismatch', 'ReservedHeader', 'ReservedKvKey', 'InvalidPayload', 'PayloadTooLarge',
   'UnknownWorkflow', 'RunTerminal', 'EventWaiterExists', 'ConflictingKvEffect', 'EffectsSealed', 'ClaimLost',
   'QuotaExceeded', 'StoreClosed', 'InvalidArgument', 'InvalidInput', 'InvalidQueueName', 'InvalidJobId', 'DuplicateJobId',
-  'JobNotFound', 'InvalidState', 'StoreError', 'RunNotFound', 'CancelRequested', 'Unavailable', 'Timeout', 'Outdated',
+  'JobNotFound', 'InvalidState', 'StoreError', 'RunNotFound', 'CancelRequested', 'Unavailable', 'Timeout', 'Outdated', 'HandoffRefused',
 ]);
 
 export function isWorkflowErrorName(n: string): n is WorkflowErrorName {

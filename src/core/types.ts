@@ -74,6 +74,35 @@ export interface RunStatus {
   eventKey?: string;
   /** The latest `step.progress` update checkpointed for the current step, if any. */
   progress?: Json;
+  /**
+   * Only while the run is handed off to a server (`handoff`): the gateway it went to and when
+   * (ms since the epoch, runtime clock). The step fields and `progress` are then the server's,
+   * as last seen by the browser. Absent again once the run's outcome has landed.
+   */
+  remote?: { url: string; since: number };
+}
+
+/** Where `handoff` sends a run. */
+export interface HandoffTarget {
+  /**
+   * The app's gateway (`createGateway` from `stepwise/restate`): an absolute URL, or one
+   * relative to the worker's origin. Requests carry the page's cookies (`credentials:
+   * 'include'`); nothing but this URL is stored.
+   */
+  url: string;
+  /** How long to wait for a step that runs now to settle before handing off, in ms. @default 60000 */
+  timeoutMs?: number;
+}
+
+/** What `handoff` answers. */
+export interface HandoffOutcome {
+  runId: string;
+  /** The gateway's URL, absolute. */
+  url: string;
+  /** When the run was handed off (ms since the epoch, runtime clock). */
+  since: number;
+  /** False when the gateway has not acknowledged the hand-off yet: the worker sends it again until it does. */
+  acknowledged: boolean;
 }
 
 /** How a run ended: the payload of terminal notifications and of `wait()`. */

@@ -16,6 +16,8 @@ import type {
   RunSpec,
   RunStatus,
   SubmitOutcome,
+  HandoffOutcome,
+  HandoffTarget,
 } from '../core/types.ts';
 
 /** Bumped when the shape of `WorkerApi` changes incompatibly. */
@@ -50,6 +52,11 @@ export interface RunApi {
   deadJobs(query?: DeadJobsQuery): Promise<DeadJob[]>;
   requeueDead(jobId: string): Promise<void>;
   history(runId: string): Promise<AttemptRecord[]>;
+  /**
+   * Hands a run that has not ended to a server through the app's gateway; from then on the
+   * run's status is the server's and its outcome lands here once. A run does not come back.
+   */
+  handoff(runId: string, target: HandoffTarget): Promise<HandoffOutcome>;
 }
 
 /**
@@ -68,6 +75,7 @@ const RUN_API_METHODS = {
   deadJobs: true,
   requeueDead: true,
   history: true,
+  handoff: true,
 } as const satisfies Record<keyof RunApi, true>;
 
 /** The names of the `RunApi` methods, derived from one exhaustive declaration. */

@@ -6,12 +6,18 @@ import { checkDeadJobsLimit } from '../queue/inspect.ts';
 import { INDEX, type JobRecord } from '../store/db.ts';
 import type { Tx } from '../store/tx.ts';
 import type { RuntimeContext } from './context.ts';
+import { getHandoff, remoteView } from './handoff-records.ts';
 import { HEADER, toStatus, type HistoryRecord, type RunRecord } from './records.ts';
 import { checkRunId } from './validate.ts';
 
 const RUN_STATES: readonly RunState[] = ['pending', 'scheduled', 'running', 'waiting', 'cancelling', 'succeeded', 'failed', 'cancelled'];
 
 async function statusIn(t: Tx, run: RunRecord): Promise<RunStatus> {
+  // An active run without a step job is one handed off to a server.
+  if (run.state === 'active' && run.jobId === undefined) {
+    const rec = await getHandoff(t, run.runId);
+    if (rec) return remoteView(run, rec);
+  }
   const job = run.state === 'active' && run.jobId !== undefined ? await t.get<JobRecord>('jobs', run.jobId) : undefined;
   return toStatus(run, job);
 }
@@ -21,7 +27,7 @@ export async function status(ctx: RuntimeContext, runId: string): Promise<RunSta
   return ctx.store.read(async (t) => {
     const run = await t.get<RunRecord>('runs', runId);
     return run ? statusIn(t, run) : undefined;
-  }, ['runs', 'jobs']);
+  }, ['runs', 'jobs', 'handoffs']);
 }
 
 /**
@@ -71,7 +77,7 @@ export async function list(ctx: RuntimeContext, query: ListQuery = {}): Promise<
       runs.push(s);
     }
     return !exhausted && last ? { runs, cursor: `${last.updatedAt}:${last.runId}` } : { runs };
-  }, ['runs', 'jobs']);
+  }, ['runs', 'jobs', 'handoffs']);
 }
 
 export async function history(ctx: RuntimeContext, runId: string): Promise<AttemptRecord[]> {

@@ -8,6 +8,7 @@ import type { Durability } from '../store/tx.ts';
 import type { StepRunner, TerminalHook } from './types.ts';
 import type { AnyWorkflow } from '../functions/definition.ts';
 import { FunctionHost, bindWorkflows, isWorkflowEntry } from '../functions/runner.ts';
+import { resolveHandoffOptions, type HandoffOptions, type ResolvedHandoffOptions } from './handoff-records.ts';
 
 export interface RuntimeOptions {
   /** IndexedDB database name. @default 'stepwise' */
@@ -54,6 +55,8 @@ export interface RuntimeOptions {
   reapIntervalMs?: number;
   /** Durability of ordinary writes (submissions, events, cancels, terminal settlements are strict). @default 'relaxed' */
   durability?: Durability;
+  /** How runs handed off to a server are followed (`handoff`). */
+  handoff?: HandoffOptions;
 }
 
 export interface ResolvedOptions {
@@ -72,6 +75,7 @@ export interface ResolvedOptions {
   queueName: string;
   pollIntervalMs: number;
   reapIntervalMs: number;
+  handoff: ResolvedHandoffOptions;
 }
 
 const DAY = 24 * 3600 * 1000;
@@ -122,5 +126,6 @@ export function resolveOptions(o: RuntimeOptions, functions = new FunctionHost()
     queueName,
     pollIntervalMs: ms(o.pollIntervalMs, 'pollIntervalMs', 1000, 1),
     reapIntervalMs: ms(o.reapIntervalMs, 'reapIntervalMs', 5000, 1),
+    handoff: resolveHandoffOptions(o.handoff),
   };
 }

@@ -16,7 +16,7 @@ import { checkFunction } from '../core/check.ts';
 import { WorkflowError, invalidArgument } from '../core/errors.ts';
 import { randomToken } from '../core/ids.ts';
 import type { Json } from '../core/json.ts';
-import type { AttemptRecord, DeadJob, DeadJobsQuery, ListOutcome, ListQuery, RunEvent, RunOutcome, RunSpec, RunStatus, SubmitOutcome } from '../core/types.ts';
+import type { AttemptRecord, DeadJob, DeadJobsQuery, HandoffOutcome, HandoffTarget, ListOutcome, ListQuery, RunEvent, RunOutcome, RunSpec, RunStatus, SubmitOutcome } from '../core/types.ts';
 import { FunctionHost } from '../functions/runner.ts';
 import { storeJournalRecords } from '../functions/journal.ts';
 import { openEngine } from '../queue/engine.ts';
@@ -26,11 +26,14 @@ import { cancelRun } from './cancel.ts';
 import type { RuntimeContext } from './context.ts';
 import { clearEvent, sendEvent } from './events.ts';
 import { Executor } from './executor.ts';
+import { handoff } from './handoff.ts';
 import { deadJobs, history, list, status } from './inspect.ts';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.ts';
 import { parkingOf, type Parking } from './parking.ts';
 import { HEADER, type RunRecord } from './records.ts';
 import { onStepDeadLettered, onStepRequeued } from './recovered.ts';
+import { forwardCancel, forwardEvent } from './remote-forward.ts';
+import { RemotePoller } from './remote-poller.ts';
 import { submit } from './submit.ts';
 import { runSweeper } from './sweeper.ts';
 import { Waits, type WaitOptions } from './waits.ts';
@@ -48,6 +51,7 @@ export class Runtime {
   readonly #ctx: RuntimeContext;
   readonly #executor: Executor;
   readonly #waits: Waits;
+  readonly #remote: RemotePoller;
   readonly #events = new Emitter<RunEvent>();
   /** Runs ended by the queue itself (recovery, lease expiry), published once that commit is done. */
   readonly #autoEnded = new Set<string>();
@@ -80,6 +84,7 @@ export class Runtime {
     };
     this.#executor = new Executor(this.#ctx);
     this.#waits = new Waits(this.#ctx);
+    this.#remote = new RemotePoller(this.#ctx);
   }
 
   static {
@@ -136,6 +141,7 @@ export class Runtime {
     this.#checkOpen();
     if (this.#executor.running) return;
     await this.#executor.start();
+    this.#remote.start();
     this.#flushAutoEnded();
     if (!this.#sweeper) {
       const ac = (this.#sweeper = new AbortController());
@@ -151,7 +157,7 @@ export class Runtime {
   async stop(options: { drain?: boolean } = {}): Promise<void> {
     this.#sweeper?.abort();
     this.#sweeper = undefined;
-    await this.#executor.stop(options.drain ?? true);
+    await Promise.all([this.#executor.stop(options.drain ?? true), this.#remote.stop()]);
     // Jobs parked here for lack of their workflow or hook are due at once for the next executor.
     if (!this.#ctx.store.isClosed) await parkingOf(this.#ctx).handBack().catch((e: unknown) => (this.#executor.lastError = e));
   }
@@ -177,6 +183,8 @@ export class Runtime {
   /** Cancels an active run. @returns false for unknown, finished or already-cancelling runs */
   async cancel(runId: string): Promise<boolean> {
     return this.#guard(async () => {
+      const remote = await forwardCancel(this.#ctx, runId);
+      if (remote !== undefined) return remote;
       const out = await cancelRun(this.#ctx, runId);
       if (out.cancelled && out.running) this.#executor.abortRun(runId);
       return out.cancelled;
@@ -201,7 +209,16 @@ export class Runtime {
   }
 
   sendEvent(key: string, payload: Json): Promise<'delivered' | 'buffered'> {
-    return this.#guard(() => sendEvent(this.#ctx, key, payload));
+    return this.#guard(async () => (await forwardEvent(this.#ctx, key, payload)) ?? sendEvent(this.#ctx, key, payload));
+  }
+
+  /** Hands a run to a server through the app's gateway (handoff.ts); its outcome lands here once. @throws `RunNotFound`, `RunTerminal`, `HandoffRefused`, `Unavailable`, `Timeout`, `InvalidState` */
+  handoff(runId: string, target: HandoffTarget): Promise<HandoffOutcome> {
+    return this.#guard(async () => {
+      const out = await handoff(this.#ctx, runId, target);
+      this.#remote.kick();
+      return out;
+    });
   }
 
   clearEvent(key: string): Promise<boolean> {

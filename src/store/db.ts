@@ -33,8 +33,11 @@ import type { Json } from '../core/json.ts';
 
 export const DEFAULT_DB_NAME = 'stepwise';
 
-/** Every table. The `lg_` ones hold LangGraph checkpoints (`stepwise/langgraph`, layout in langgraph/records.ts). */
-export const TABLES = ['jobs', 'queues', 'attempts', 'kv', 'runs', 'memos', 'terminals', 'events', 'history', 'lg_checkpoints', 'lg_blobs', 'lg_writes'] as const;
+/**
+ * Every table. The `lg_` ones hold LangGraph checkpoints (`stepwise/langgraph`, layout in
+ * langgraph/records.ts); `handoffs` the runs handed off to a server (runtime/handoff-records.ts).
+ */
+export const TABLES = ['jobs', 'queues', 'attempts', 'kv', 'runs', 'memos', 'terminals', 'events', 'history', 'lg_checkpoints', 'lg_blobs', 'lg_writes', 'handoffs'] as const;
 export type TableName = (typeof TABLES)[number];
 
 /** The name of every index, per table: the only spelling of an index name outside the version list's data. */
@@ -109,6 +112,10 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
       { op: 'createStore', store: 'lg_blobs', keyPath: ['threadId', 'ns', 'checkpointId', 'channel'] },
       { op: 'createStore', store: 'lg_writes', keyPath: ['threadId', 'ns', 'checkpointId', 'taskId', 'idx'] },
     ],
+  },
+  {
+    // Runs handed off to a server, one record per run while it is remote (a handful at most: no index).
+    steps: [{ op: 'createStore', store: 'handoffs', keyPath: 'runId' }],
   },
 ];
 

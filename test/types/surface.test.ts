@@ -11,6 +11,8 @@ import type {
   DeadJob,
   DeadJobsQuery,
   Effects,
+  HandoffOutcome,
+  HandoffTarget,
   Json,
   LeaseHandle,
   ListOutcome,
@@ -49,6 +51,7 @@ describe("the client's type (what connect() returns)", () => {
       | 'deadJobs'
       | 'requeueDead'
       | 'history'
+      | 'handoff'
       | 'watch'
       | 'close'
       | 'name'
@@ -69,6 +72,7 @@ describe("the client's type (what connect() returns)", () => {
     expectTypeOf<Client['deadJobs']>().toEqualTypeOf<(query?: DeadJobsQuery) => Promise<DeadJob[]>>();
     expectTypeOf<Client['requeueDead']>().toEqualTypeOf<(jobId: string) => Promise<void>>();
     expectTypeOf<Client['history']>().toEqualTypeOf<(runId: string) => Promise<AttemptRecord[]>>();
+    expectTypeOf<Client['handoff']>().toEqualTypeOf<(runId: string, target: HandoffTarget) => Promise<HandoffOutcome>>();
     expectTypeOf<Client['watch']>().returns.toEqualTypeOf<() => void>();
     expectTypeOf<Client['close']>().toEqualTypeOf<() => void>();
     expectTypeOf<Client['mode']>().toEqualTypeOf<Promise<'shared' | 'dedicated'>>();
@@ -123,6 +127,7 @@ describe('the sealed Runtime and Queue classes', () => {
       | 'deadJobs'
       | 'requeueDead'
       | 'history'
+      | 'handoff'
       | 'subscribe'
       | 'kv'
       | 'lastError';

@@ -1,0 +1,56 @@
+/**
+ * `cancel` and `sendEvent` for a run that is remote: forwarded to its gateway.
+ * - `cancel(runId)` of a handed-off run asks the server to cancel it (its running step's signal
+ *   aborts there); the run's end lands like any other remote outcome.
+ * - `sendEvent(key)` goes to the server when no local step waits on the key and a handed-off
+ *   run is known to wait on it (from the hand-off, or from its latest status read by the
+ *   poller); otherwise the local rule applies (a local waiter, else the local buffer).
+ * A hand-off the gateway has not acknowledged yet is sent first (idempotent there).
+ */
+import { WorkflowError } from '../core/errors.ts';
+import { checkJson, type Json } from '../core/json.ts';
+import type { RuntimeContext } from './context.ts';
+import { checkEventKey } from './events.ts';
+import { gatewayClient, type GatewayClient } from './gateway-client.ts';
+import { getHandoff, type HandoffRecord } from './handoff-records.ts';
+import type { EventRecord, RunRecord } from './records.ts';
+import { sendHandoff } from './remote-landing.ts';
+import { checkRunId } from './validate.ts';
+
+async function acknowledged(ctx: RuntimeContext, rec: HandoffRecord): Promise<GatewayClient> {
+  const gateway = gatewayClient(rec.url, ctx.options.handoff.fetch);
+  if (rec.phase === 'sending' && (await sendHandoff(ctx, gateway, rec)) === 'refused') {
+    throw new WorkflowError('HandoffRefused', `the gateway ${rec.url} refused run ${rec.runId}: the run ended failed`, { runId: rec.runId });
+  }
+  return gateway;
+}
+
+/** @returns the answer for a remote run, or undefined when the run is not remote (cancel it locally) */
+export async function forwardCancel(ctx: RuntimeContext, runId: string): Promise<boolean | undefined> {
+  checkRunId(runId);
+  const rec = await ctx.store.read((t) => getHandoff(t, runId), ['handoffs']);
+  if (!rec) return undefined;
+  const gateway = await acknowledged(ctx, rec);
+  return (await gateway.cancel(runId)) ?? false;
+}
+
+/** @returns the answer when a remote run took the event, or undefined for the local rule */
+export async function forwardEvent(ctx: RuntimeContext, key: string, payload: Json): Promise<'delivered' | 'buffered' | undefined> {
+  // Bad input is refused before anything is read or sent, as the local path refuses it.
+  checkEventKey(key);
+  checkJson(payload, 'event payload', ctx.options.maxPayloadBytes);
+  const found = await ctx.store.read(async (t) => {
+    const slot = await t.get<EventRecord>('events', key);
+    if (slot?.waiter) {
+      const run = await t.get<RunRecord>('runs', slot.waiter.runId);
+      if (run?.state === 'active' && run.jobId === slot.waiter.jobId) return undefined; // a local waiter
+    }
+    const recs = await t.getAll<HandoffRecord>('handoffs', undefined);
+    return recs.find((r) => (r.seen.state === 'waiting' || r.phase === 'sending') && (r.seen.eventKey ?? r.state?.waiting?.key) === key);
+  }, ['events', 'runs', 'handoffs']);
+  if (!found) return undefined;
+  const gateway = await acknowledged(ctx, found);
+  const delivered = await gateway.sendEvent(found.runId, key, payload);
+  // Unknown to the gateway, or ended there meanwhile: the local rule.
+  return delivered === true ? 'delivered' : undefined;
+}

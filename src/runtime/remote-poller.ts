@@ -1,0 +1,132 @@
+/**
+ * Follows every handed-off run from the executor-role instance (started and stopped with the
+ * executor, so one instance follows at a time, and a browser that comes back resumes from the
+ * `handoffs` table at start):
+ * - 'sending': sends the hand-off again until the gateway acknowledges it (idempotent there);
+ * - 'remote': long-polls the run's outcome and lands it (remote-landing.ts), and meanwhile reads
+ *   its status every `statusPollMs`, recording it and publishing status and progress events,
+ *   which the host fans out to every tab.
+ * A failed gateway call waits `retryMs`, doubled per failure up to 60 s, and tries again. A
+ * landing that finds the run already landed (another instance, an earlier poll) is a no-op.
+ */
+import { isTerminal } from '../core/types.ts';
+import type { RuntimeContext } from './context.ts';
+import { gatewayClient, type GatewayClient } from './gateway-client.ts';
+import { getHandoff, type HandoffRecord } from './handoff-records.ts';
+import { land, saveSeen, sendHandoff } from './remote-landing.ts';
+
+const MAX_RETRY_MS = 60_000;
+/** How often the table is read for hand-offs made by other instances (one made here is followed at once). */
+const SCAN_MS = 15_000;
+
+export class RemotePoller {
+  readonly #ctx: RuntimeContext;
+  readonly #following = new Map<string, Promise<void>>();
+  #stop: AbortController | undefined;
+  #kick = new AbortController();
+  /** The last error a gateway call or a write survived (for inspection). */
+  lastError: unknown;
+
+  constructor(ctx: RuntimeContext) {
+    this.#ctx = ctx;
+  }
+
+  start(): void {
+    if (this.#stop) return;
+    const stop = (this.#stop = new AbortController());
+    void this.#scan(stop.signal);
+  }
+
+  /** Stops following; returns once no call of this instance writes anything more. */
+  async stop(): Promise<void> {
+    const stop = this.#stop;
+    this.#stop = undefined;
+    stop?.abort();
+    await Promise.allSettled([...this.#following.values()]);
+  }
+
+  /** Looks at the table now (a hand-off was just made here). */
+  kick(): void {
+    this.#kick.abort();
+  }
+
+  async #scan(signal: AbortSignal): Promise<void> {
+    const ctx = this.#ctx;
+    while (!signal.aborted) {
+      const kick = (this.#kick = new AbortController());
+      try {
+        const recs = await ctx.store.read((t) => t.getAll<HandoffRecord>('handoffs', undefined), ['handoffs']);
+        for (const rec of recs) {
+          if (this.#following.has(rec.runId)) continue;
+          const p = this.#follow(rec.runId, signal).finally(() => this.#following.delete(rec.runId));
+          this.#following.set(rec.runId, p);
+        }
+      } catch (e) {
+        if (ctx.store.isClosed) return;
+        this.lastError = e;
+      }
+      await ctx.clock.sleep(SCAN_MS, AbortSignal.any([signal, kick.signal])).catch(() => undefined);
+    }
+  }
+
+  async #follow(runId: string, signal: AbortSignal): Promise<void> {
+    const ctx = this.#ctx;
+    const o = ctx.options.handoff;
+    let wait = o.retryMs;
+    while (!signal.aborted) {
+      try {
+        const rec = await ctx.store.read((t) => getHandoff(t, runId), ['handoffs']);
+        if (!rec) return; // landed
+        const gateway = gatewayClient(rec.url, o.fetch);
+        if (rec.phase === 'sending') {
+          const sent = await sendHandoff(ctx, gateway, rec, signal);
+          if (sent === 'refused') return;
+        } else if (await this.#await(gateway, runId, signal)) {
+          return;
+        }
+        wait = o.retryMs;
+      } catch (e) {
+        if (signal.aborted || ctx.store.isClosed) return;
+        this.lastError = e;
+        await ctx.clock.sleep(wait, signal).catch(() => undefined);
+        wait = Math.min(wait * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+
+  /** One outcome long-poll, with status polls beside it. @returns whether the run has landed (or is no longer remote) */
+  async #await(gateway: GatewayClient, runId: string, signal: AbortSignal): Promise<boolean> {
+    const ctx = this.#ctx;
+    const o = ctx.options.handoff;
+    const live = new AbortController();
+    const both = AbortSignal.any([signal, live.signal]);
+    const statuses = this.#watch(gateway, runId, both);
+    try {
+      const s = await gateway.outcome(runId, o.outcomeWaitMs, both);
+      if (s === undefined) throw new Error(`the gateway ${gateway.url} knows no run ${runId} for this caller`);
+      if (isTerminal(s.state)) {
+        await land(ctx, runId, s);
+        return true;
+      }
+      await saveSeen(ctx, runId, s);
+      return false;
+    } finally {
+      live.abort();
+      await statuses;
+    }
+  }
+
+  async #watch(gateway: GatewayClient, runId: string, signal: AbortSignal): Promise<void> {
+    const ctx = this.#ctx;
+    while (!signal.aborted) {
+      try {
+        const s = await gateway.status(runId, signal);
+        if (s && !signal.aborted) await saveSeen(ctx, runId, s);
+      } catch (e) {
+        if (signal.aborted) return;
+        this.lastError = e;
+      }
+      await ctx.clock.sleep(ctx.options.handoff.statusPollMs, signal).catch(() => undefined);
+    }
+  }
+}
