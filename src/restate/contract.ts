@@ -32,6 +32,8 @@ export interface HandoffState {
   stepNumber: number;
   /** Deliveries of that step so far (retry policy and `step.attempts` continue from here). */
   attempts: number;
+  /** Deliveries per step before the run fails (the run's own `maxAttempts`); the server's retry option when absent. */
+  maxAttempts?: number;
   /** That step's payload. */
   payload: Json;
   /** The run's user headers (never an API key: those come from the server's configuration). */

@@ -41,6 +41,7 @@ export function handoffProblem(body: unknown): string | undefined {
   if (typeof s.workflow !== 'string' || s.workflow.length === 0) return 'workflow must be the name of a workflow';
   if (!isCount(s.stepNumber)) return 'stepNumber must be an integer >= 0';
   if (!isCount(s.attempts)) return 'attempts must be an integer >= 0';
+  if (s.maxAttempts !== undefined && (!isCount(s.maxAttempts) || s.maxAttempts < 1)) return 'maxAttempts must be an integer >= 1, or absent';
   if (!('payload' in s)) return 'payload is missing: send the step payload (null when it has none)';
   if (!isObject(s.headers) || !Object.values(s.headers).every((v) => typeof v === 'string')) return 'headers must be an object of string values';
   if (!isTime(s.submittedAt)) return 'submittedAt must be a time in ms since the epoch';

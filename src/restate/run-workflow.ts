@@ -87,6 +87,7 @@ async function goOn(ctx: restate.WorkflowContext, deps: RunWorkflowDeps, s: Hand
   let n = s.stepNumber;
   let payload = s.payload;
   let attempts = s.attempts;
+  const maxAttempts = s.maxAttempts ?? deps.retry.maxAttempts;
   let event: { key: string; payload: Json | null } | undefined;
   const effects: RemoteEffect[] = [];
   const waits = new Map<string, number>();
@@ -145,7 +146,7 @@ async function goOn(ctx: restate.WorkflowContext, deps: RunWorkflowDeps, s: Hand
       payload,
       ...(event === undefined ? {} : { event }),
     };
-    const attemptDeps = { ingress: deps.ingress, workflows: deps.workflows, maxPayloadBytes: deps.maxPayloadBytes, maxAttempts: deps.retry.maxAttempts, progressIntervalMs: deps.progressIntervalMs };
+    const attemptDeps = { ingress: deps.ingress, workflows: deps.workflows, maxPayloadBytes: deps.maxPayloadBytes, maxAttempts, progressIntervalMs: deps.progressIntervalMs };
     const r = await restate.RestatePromise.race([
       ctx.run(`step ${n}`, () => runAttempt(attemptDeps, input, controller)).map((r): Tagged => ({ t: 'done', r: r! })),
       cancelled(),
@@ -158,7 +159,7 @@ async function goOn(ctx: restate.WorkflowContext, deps: RunWorkflowDeps, s: Hand
     const result = r.r;
     attempts = result.attempt;
     if (result.kind === 'error') {
-      if (result.permanent || result.attempt >= deps.retry.maxAttempts) return end('failed', { reason: result.message });
+      if (result.permanent || result.attempt >= maxAttempts) return end('failed', { reason: result.message });
       const wakeAt = (await now()) + backoffDelay(deps.retry, result.attempt, result.retryAfterMs, ctx.rand.random());
       await status('scheduled', { wakeAt });
       if (!(await sleepUntil(wakeAt))) return end('cancelled', {});

@@ -126,6 +126,7 @@ async function mark(ops: QueueOps, runId: string, url: string): Promise<Marked> 
     workflow: run.workflow,
     stepNumber: run.stepNumber,
     attempts: job.attempts,
+    maxAttempts: run.maxAttempts,
     payload: job.payload,
     headers: { ...run.headers },
     submittedAt: run.submittedAt,

@@ -46,7 +46,7 @@ describe('handoff', () => {
     expect(await rows(runtime, 'events')).toEqual([]);
     const run = runs.runs.values().next().value!;
     expect(run.owner).toBe('alice');
-    expect(run.state).toEqual({ runId: 'r1', workflow: 'agent', stepNumber: 1, attempts: 0, payload: { draft: 'd' }, headers: { tenant: 't1' }, submittedAt: (await runRecord(runtime, 'r1'))!.submittedAt, waiting: { key: 'approve:r1' }, memo: [] });
+    expect(run.state).toEqual({ runId: 'r1', workflow: 'agent', stepNumber: 1, attempts: 0, maxAttempts: 3, payload: { draft: 'd' }, headers: { tenant: 't1' }, submittedAt: (await runRecord(runtime, 'r1'))!.submittedAt, waiting: { key: 'approve:r1' }, memo: [] });
     const s = await runtime.status('r1');
     expect(s).toMatchObject({ state: 'waiting', stepNumber: 1, eventKey: 'approve:r1', remote: { url: gateway.url, since: clock.now() } });
     expect((await handoffs(runtime))[0]).toMatchObject({ phase: 'remote', url: gateway.url });

@@ -82,6 +82,14 @@ describe('remote run semantics', () => {
     expect(flakyCalls).toBe(3);
   });
 
+  it("keeps the run's own maxAttempts from the hand-off over the service's retry option", async () => {
+    flakyCalls = 0;
+    const runId = newRunId();
+    await remote.runs.start('alice', { ...handoff('flaky', runId, null), maxAttempts: 2 });
+    expect(await ended(remote.runs, 'alice', runId)).toMatchObject({ state: 'failed', reason: 'upstream busy (2)', attempts: 2 });
+    expect(flakyCalls).toBe(2);
+  });
+
   it('aborts the running step signal on cancel and ends the run cancelled; progress is readable meanwhile', async () => {
     const runId = newRunId();
     await remote.runs.start('alice', handoff('hangs', runId, null));
