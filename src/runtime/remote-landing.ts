@@ -28,7 +28,7 @@ export async function sendHandoff(ctx: RuntimeContext, gateway: GatewayClient, r
   try {
     await gateway.start(rec.state, signal);
   } catch (e) {
-    if ((e as { name?: unknown }).name !== 'HandoffRefused' || (e as { details?: { status?: unknown } }).details?.status !== 422) throw e;
+    if (!neverTaken(e)) throw e;
     const reason = `the server refused the hand-off: ${(e as Error).message}`;
     await land(ctx, rec.runId, { runId: rec.runId, workflow: rec.state.workflow, state: 'failed', stepNumber: rec.state.stepNumber, attempts: rec.state.attempts, updatedAt: ctx.clock.now(), reason });
     return 'refused';
@@ -41,6 +41,17 @@ export async function sendHandoff(ctx: RuntimeContext, gateway: GatewayClient, r
     t.put('handoffs', cur);
   });
   return 'acknowledged';
+}
+
+/**
+ * Whether the gateway answered that it will never take this hand-off: a workflow the server
+ * does not run (422), or a request it rejects as such (another 4xx: too large, malformed for
+ * its version). The run then ends failed here, once, rather than being sent forever. Not
+ * signed in (401/403) is not final: the user may sign in again.
+ */
+function neverTaken(e: unknown): boolean {
+  const { name, details } = e as { name?: unknown; details?: { status?: unknown } };
+  return (name === 'HandoffRefused' && details?.status === 422) || name === 'InvalidArgument';
 }
 
 /**

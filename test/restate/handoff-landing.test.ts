@@ -46,6 +46,21 @@ describe('a handed-off run', () => {
     expect(s?.remote).toBeUndefined();
   });
 
+  it('ends the run failed, once, when the gateway rejects the hand-off itself as bad input, instead of sending it forever', async () => {
+    const hook = recordingHook('notify');
+    const { runtime, runs, gateway } = await setup({ workflows: { agent: waitsForApproval() }, hooks: [hook], gateway: { maxBodyBytes: 64 }, memoRetentionMs: 3_600_000 });
+    await runtime.submit({ workflow: 'agent', input: {}, runId: 'r1' });
+    await waitFor(async () => (await runtime.status('r1'))?.state === 'waiting', 5000, 'waiting');
+    await expect(runtime.handoff('r1', { url: gateway.url })).rejects.toMatchObject({ name: 'HandoffRefused' });
+    const outcome = await runtime.wait('r1');
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toContain('HTTP 413');
+    await waitFor(() => hook.outcomes.length === 1, 5000, 'the hook');
+    expect(runs.runs.size).toBe(0);
+    expect(await handoffs(runtime)).toEqual([]);
+    expect(await terminalMarkers(runtime)).toBe(1);
+  });
+
   it('lands an outcome that came while every tab was closed, once the browser comes back', async () => {
     const { runtime, runs, hook, reopen } = await handedOff();
     await runtime.stop({ drain: true });

@@ -9,6 +9,7 @@ import type { HandoffRecord } from '../../src/runtime/handoff-records.ts';
 import type { RunRecord } from '../../src/runtime/records.ts';
 import type { JobRecord } from '../../src/store/db.ts';
 import { fresh } from '../runtime/lifecycle.ts';
+import type { GatewayOptions } from '../../src/restate/gateway.ts';
 import { fetchAs, startGatewayServer, type GatewayServer } from './gateway-server.ts';
 import { MemoryRuns } from './memory-runs.ts';
 
@@ -22,11 +23,11 @@ export interface Setup extends Awaited<ReturnType<typeof fresh>> {
   gateway: GatewayServer;
 }
 
-/** A gateway over a `MemoryRuns` serving `served`, and a fresh runtime calling it as Alice. */
-export async function setup(options: Partial<RuntimeOptions> & { start?: boolean; served?: string[] } = {}): Promise<Setup> {
-  const { served = ['agent'], ...rest } = options;
+/** A gateway (with `gateway` options) over a `MemoryRuns` serving `served`, and a fresh runtime calling it as Alice. */
+export async function setup(options: Partial<RuntimeOptions> & { start?: boolean; served?: string[]; gateway?: Partial<GatewayOptions> } = {}): Promise<Setup> {
+  const { served = ['agent'], gateway: gatewayOptions, ...rest } = options;
   const runs = new MemoryRuns(served);
-  const gateway = await startGatewayServer(runs);
+  const gateway = await startGatewayServer(runs, gatewayOptions);
   servers.push(gateway);
   const f = await fresh({ handoff: { fetch: fetchAs('alice'), retryMs: 1000, statusPollMs: 1000 }, ...rest });
   return { ...f, runs, gateway };
