@@ -6,14 +6,18 @@
  *   run is known to wait on it (from the hand-off, or from its latest status read by the
  *   poller); otherwise the local rule applies (a local waiter, else the local buffer).
  * A hand-off the gateway has not acknowledged yet is sent first (idempotent there).
+ * - An event buffered here for a key the remote run starts waiting on later (seen in a status
+ *   the poller read) is forwarded then, and leaves the local buffer once the gateway took it:
+ *   at least once (a worker that dies between the two forwards it again), never lost.
  */
 import { WorkflowError } from '../core/errors.ts';
 import { checkJson, type Json } from '../core/json.ts';
 import type { RuntimeContext } from './context.ts';
+import { saveSlot } from './event-slots.ts';
 import { checkEventKey } from './events.ts';
 import { gatewayClient, type GatewayClient } from './gateway-client.ts';
 import { getHandoff, type HandoffRecord } from './handoff-records.ts';
-import type { EventRecord, RunRecord } from './records.ts';
+import { bufferId, type EventRecord, type RunRecord } from './records.ts';
 import { sendHandoff } from './remote-landing.ts';
 import { checkRunId } from './validate.ts';
 
@@ -53,4 +57,19 @@ export async function forwardEvent(ctx: RuntimeContext, key: string, payload: Js
   const delivered = await gateway.sendEvent(found.runId, key, payload);
   // Unknown to the gateway, or ended there meanwhile: the local rule.
   return delivered === true ? 'delivered' : undefined;
+}
+
+/** Forwards the payload buffered here for `key`, if any and no local step waits on the key. */
+export async function forwardBuffered(ctx: RuntimeContext, gateway: GatewayClient, runId: string, key: string): Promise<void> {
+  const slot = await ctx.store.read((t) => t.get<EventRecord>('events', key), ['events']);
+  const buffered = slot?.buffered;
+  if (!buffered || slot.waiter) return;
+  if ((await gateway.sendEvent(runId, key, buffered.payload)) !== true) return;
+  await ctx.store.write(async (t) => {
+    const cur = await t.get<EventRecord>('events', key);
+    // Only the payload that was sent leaves: a newer send replaced it and stays buffered.
+    if (!cur?.buffered || bufferId(cur.buffered) !== bufferId(buffered)) return;
+    delete cur.buffered;
+    saveSlot(t, cur);
+  });
 }

@@ -10,9 +10,11 @@
  * landing that finds the run already landed (another instance, an earlier poll) is a no-op.
  */
 import { isTerminal } from '../core/types.ts';
+import type { RemoteStatus } from '../restate/contract.ts';
 import type { RuntimeContext } from './context.ts';
 import { gatewayClient, type GatewayClient } from './gateway-client.ts';
 import { getHandoff, type HandoffRecord } from './handoff-records.ts';
+import { forwardBuffered } from './remote-forward.ts';
 import { land, saveSeen, sendHandoff } from './remote-landing.ts';
 
 const MAX_RETRY_MS = 60_000;
@@ -108,7 +110,7 @@ export class RemotePoller {
         await land(ctx, runId, s);
         return true;
       }
-      await saveSeen(ctx, runId, s);
+      await this.#seen(gateway, runId, s);
       return false;
     } finally {
       live.abort();
@@ -116,12 +118,18 @@ export class RemotePoller {
     }
   }
 
+  /** Records a live status; a run now waiting on a key gets the event buffered here for it. */
+  async #seen(gateway: GatewayClient, runId: string, s: RemoteStatus): Promise<void> {
+    await saveSeen(this.#ctx, runId, s);
+    if (s.state === 'waiting' && s.eventKey !== undefined) await forwardBuffered(this.#ctx, gateway, runId, s.eventKey);
+  }
+
   async #watch(gateway: GatewayClient, runId: string, signal: AbortSignal): Promise<void> {
     const ctx = this.#ctx;
     while (!signal.aborted) {
       try {
         const s = await gateway.status(runId, signal);
-        if (s && !signal.aborted) await saveSeen(ctx, runId, s);
+        if (s && !signal.aborted) await this.#seen(gateway, runId, s);
       } catch (e) {
         if (signal.aborted) return;
         this.lastError = e;

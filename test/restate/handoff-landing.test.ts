@@ -121,4 +121,21 @@ describe('a handed-off run', () => {
     expect(runs.runs.values().next().value!.events).toEqual([{ key: 'approve:r1', payload: { ok: true } }]);
     expect((await rows<{ key: string }>(runtime, 'events')).map((e) => e.key)).toEqual(['unrelated']);
   });
+
+  it('forwards an event buffered here once the remote run starts waiting on its key, and then drops it locally', async () => {
+    const { runtime, runs, clock } = await handedOff();
+    runs.update('alice', 'r1', { state: 'running', stepNumber: 1, attempts: 1 });
+    await waitFor(async () => {
+      await clock.advance(1000);
+      return (await runtime.status('r1'))?.state === 'running';
+    }, 5000, 'the running status');
+    expect(await runtime.sendEvent('later:r1', { n: 1 })).toBe('buffered');
+    runs.update('alice', 'r1', { state: 'waiting', stepNumber: 2, attempts: 0, eventKey: 'later:r1' });
+    await waitFor(async () => {
+      await clock.advance(1000);
+      return runs.runs.values().next().value!.events.length === 1;
+    }, 5000, 'the forwarded event');
+    expect(runs.runs.values().next().value!.events).toEqual([{ key: 'later:r1', payload: { n: 1 } }]);
+    await waitFor(async () => (await rows(runtime, 'events')).length === 0, 5000, 'the local buffer to empty');
+  });
 });
