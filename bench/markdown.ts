@@ -1,15 +1,20 @@
 /**
  * `npx tsx bench/markdown.ts`: writes BENCHMARKS.md from the newest JSON of each part of
- * `npm run bench` in .bench/ (main: results-*, runners-*, resume-*, peers-*, size-*, heap-*),
+ * `npm run bench` in .bench/ (main: results-*, runners-*, resume-*, peers-*, size-*, heap-*, ai-*),
+ * the comparison with an earlier commit from compare-* (`bench/compare.ts`, markdown-compare.ts),
  * plus the IndexedDB-layer comparison from bench/idb-story/results.json (markdown-idb-story.ts),
  * so the document never holds a number the scripts did not print. The main results file must
  * be a full run (no --only); the others are taken as they are, each with its own machine line.
  * Every ratio is against the raw IndexedDB figures of the SAME run (main or peers).
+ * `--only idb-story|ai|compare|size` rewrites just that part of the existing file.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AI_HEADING, aiSection } from './markdown-ai.ts';
+import { COMPARE_HEADING, compareSection } from './markdown-compare.ts';
 import { IDB_STORY_HEADING, idbStorySection } from './markdown-idb-story.ts';
+import { rewriteSection } from './markdown-section.ts';
 import { get, kb, mb, met, ms, n, pct, table, x, type Obj } from './markdown-format.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -64,10 +69,11 @@ function main(): void {
   out.push('npm run bench          # every part below, then this file is regenerated');
   out.push('npx tsx bench/run.ts --only raw-put,rt-100x10 --reps 3   # a subset, for diagnosis');
   out.push('npx tsx bench/idb-story/run.ts && npx tsx bench/markdown.ts --only idb-story   # the IndexedDB-layer comparison alone');
+  out.push('npx tsx bench/compare.ts --reps 7 && npx tsx bench/markdown.ts --only compare   # against the previous main (worktree in /tmp)');
   out.push('```');
   out.push('');
   out.push(
-    'Parts: `bench/run.ts` (raw limit, queue, runtime workloads, depth, client), `bench/runners.ts` (LLM and model step overhead), `bench/resume.ts` (reload, reopen, crash, failover on a production build), `bench/peers.ts` (@coji/durably, workbox-background-sync), `bench/size.ts` (bundle sizes), `bench/heap.ts` (heap after 10,000 runs), `bench/idb-story/run.ts` (which IndexedDB layer the store stands on: Dexie, idb or none; not part of `npm run bench`). Chromium comes from `CHROME_PATH` or `/usr/bin/chromium`.',
+    'Parts: `bench/run.ts` (raw limit, queue, runtime workloads, depth, client), `bench/runners.ts` (LLM and model step overhead), `bench/resume.ts` (reload, reopen, crash, failover on a production build), `bench/peers.ts` (@coji/durably, workbox-background-sync), `bench/size.ts` (bundle sizes), `bench/heap.ts` (heap after 10,000 runs), `bench/ai.ts` (what `durableModel` adds to an AI SDK call; streamed tokens in a second tab), `bench/compare.ts` (this tree against an earlier commit, in turns; not part of `npm run bench`), `bench/idb-story/run.ts` (which IndexedDB layer the store stands on: Dexie, idb or none; not part of `npm run bench`). Chromium comes from `CHROME_PATH` or `/usr/bin/chromium`.',
   );
   out.push('');
   out.push('## Machine and method');
@@ -238,19 +244,7 @@ function main(): void {
   // ---- sizes and heap ----
   out.push('## Bundle sizes and heap');
   out.push('');
-  if (size) {
-    out.push(`\`.bench/${size.file}\`, git ${String(get<string>(size.json, 'meta', 'git', 'commit')).slice(0, 10)}${get<boolean>(size.json, 'meta', 'git', 'srcDirty') ? ' (src dirty)' : ''}.`);
-    out.push('');
-    out.push(table(['bundle', 'min', 'min+gzip', 'min+brotli', 'target'], bundles.map((b) => [String(b['name']), kb(b['minBytes'] as number), kb(b['gzipBytes'] as number), kb(b['brotliBytes'] as number), b['targetGzipBytes'] ? kb(b['targetGzipBytes'] as number) : '–'])));
-    out.push('');
-    const top = (get<Obj[]>(bundle('worker-core'), 'modules') ?? [])
-      .slice()
-      .sort((a, b) => (b['gzipMarginalBytes'] as number) - (a['gzipMarginalBytes'] as number))
-      .slice(0, 8);
-    out.push(`Largest parts of the worker core (gzip bytes saved if cut): ${top.map((m) => `${String(m['module'])} ${String(m['gzipMarginalBytes'])}`).join(', ')}.`);
-  } else {
-    out.push('No size result: run `npx tsx bench/size.ts`.');
-  }
+  out.push(...sizeLines(size));
   out.push('');
   if (heap) {
     const h = heap.json;
@@ -273,13 +267,54 @@ function main(): void {
     out.push(table(['call', 'bare p50', 'as a step p50', 'overhead p50'], [row('api', 'chat completion from a local OpenAI-compatible server'), row('model', `tiny-gpt2, ${String(j['maxNewTokens'])} tokens`)]));
   }
   out.push('');
+  out.push(...aiSection(root));
+  out.push('');
   out.push(...idbStorySection(root));
+  out.push('');
+  out.push(...compareSection(root));
   out.push('');
   out.push('## Where the time goes');
   out.push('');
   out.push(...why(r));
   writeFileSync(join(root, 'BENCHMARKS.md'), `${out.join('\n')}\n`);
   console.log(`BENCHMARKS.md written from ${[full, runners, resume, peers, size, heap].map((p) => p?.file ?? '(missing)').join(', ')}`);
+}
+
+/** The bundle-size lines of "Bundle sizes and heap", from the newest size-*.json. */
+function sizeLines(size: { file: string; json: Obj } | undefined): string[] {
+  if (!size) return ['No size result: run `npx tsx bench/size.ts`.'];
+  const bundles = get<Obj[]>(size.json, 'bundles') ?? [];
+  const top = (get<Obj[]>(bundles.find((b) => b['name'] === 'worker-core'), 'modules') ?? [])
+    .slice()
+    .sort((a, b) => (b['gzipMarginalBytes'] as number) - (a['gzipMarginalBytes'] as number))
+    .slice(0, 8);
+  return [
+    `\`.bench/${size.file}\`, git ${String(get<string>(size.json, 'meta', 'git', 'commit')).slice(0, 10)}${get<boolean>(size.json, 'meta', 'git', 'srcDirty') ? ' (src dirty)' : ''}.`,
+    '',
+    table(['bundle', 'min', 'min+gzip', 'min+brotli', 'target'], bundles.map((b) => [String(b['name']), kb(b['minBytes'] as number), kb(b['gzipBytes'] as number), kb(b['brotliBytes'] as number), b['targetGzipBytes'] ? kb(b['targetGzipBytes'] as number) : '–'])),
+    '',
+    `Largest parts of the worker core (gzip bytes saved if cut): ${top.map((m) => `${String(m['module'])} ${String(m['gzipMarginalBytes'])}`).join(', ')}.`,
+  ];
+}
+
+/**
+ * `--only size`: rewrites the bundle lines of "Bundle sizes and heap" and the two bundle rows of
+ * the targets table from the newest size-*.json, keeping the heap paragraph as it is.
+ */
+function onlySize(): void {
+  const path = join(root, 'BENCHMARKS.md');
+  const size = newest('size-');
+  if (!size) throw new Error('no size result in .bench/: run `npx tsx bench/size.ts` first');
+  const gz = (name: string) => get<number>((get<Obj[]>(size.json, 'bundles') ?? []).find((b) => b['name'] === name), 'gzipBytes');
+  const targetRow = (prefix: string, bytes: number | undefined, limit: number) => (line: string) =>
+    line.startsWith(`| ${prefix}`) ? `| ${line.slice(2).split(' | ')[0]} | ${kb(bytes)} | ${met(bytes === undefined ? undefined : bytes <= limit)} |` : line;
+  const lines = readFileSync(path, 'utf8').split('\n').map(targetRow('page client ≤ 4 KB', gz('client'), 4096)).map(targetRow('worker core ≤ 20 KB', gz('worker-core'), 20480));
+  const start = lines.indexOf('## Bundle sizes and heap');
+  const heapAt = lines.findIndex((l, i) => i > start && (l.startsWith('`.bench/heap-') || l.startsWith('No heap result')));
+  if (start < 0 || heapAt < 0) throw new Error('BENCHMARKS.md has no "Bundle sizes and heap" section with a heap line');
+  lines.splice(start + 2, heapAt - start - 2, ...sizeLines(size), '');
+  writeFileSync(path, lines.join('\n'));
+  console.log(`BENCHMARKS.md: bundle sizes rewritten from .bench/${size.file}`);
 }
 
 /** The analysis behind the missed targets, citing the transition profile of the same run. */
@@ -325,4 +360,7 @@ function onlyIdbStory(): void {
 const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 if (args.only === undefined) main();
 else if (args.only === 'idb-story') onlyIdbStory();
-else throw new Error(`--only takes "idb-story", not ${JSON.stringify(args.only)}`);
+else if (args.only === 'ai') rewriteSection(root, AI_HEADING, aiSection(root), IDB_STORY_HEADING);
+else if (args.only === 'compare') rewriteSection(root, COMPARE_HEADING, compareSection(root), '## Where the time goes');
+else if (args.only === 'size') onlySize();
+else throw new Error(`--only takes "idb-story", "ai", "compare" or "size", not ${JSON.stringify(args.only)}`);
