@@ -6,12 +6,13 @@
  * so the document never holds a number the scripts did not print. The main results file must
  * be a full run (no --only); the others are taken as they are, each with its own machine line.
  * Every ratio is against the raw IndexedDB figures of the SAME run (main or peers).
- * `--only idb-story|ai|compare|size` rewrites just that part of the existing file.
+ * `--only idb-story|ai|restate|compare|size` rewrites just that part of the existing file.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AI_HEADING, aiSection } from './markdown-ai.ts';
+import { RESTATE_HEADING, restateSection } from './markdown-restate.ts';
 import { COMPARE_HEADING, compareSection } from './markdown-compare.ts';
 import { IDB_STORY_HEADING, idbStorySection } from './markdown-idb-story.ts';
 import { rewriteSection } from './markdown-section.ts';
@@ -269,6 +270,8 @@ function main(): void {
   out.push('');
   out.push(...aiSection(root));
   out.push('');
+  out.push(...restateSection(root));
+  out.push('');
   out.push(...idbStorySection(root));
   out.push('');
   out.push(...compareSection(root));
@@ -361,6 +364,7 @@ const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 if (args.only === undefined) main();
 else if (args.only === 'idb-story') onlyIdbStory();
 else if (args.only === 'ai') rewriteSection(root, AI_HEADING, aiSection(root), IDB_STORY_HEADING);
+else if (args.only === 'restate') rewriteSection(root, RESTATE_HEADING, restateSection(root), IDB_STORY_HEADING);
 else if (args.only === 'compare') rewriteSection(root, COMPARE_HEADING, compareSection(root), '## Where the time goes');
 else if (args.only === 'size') onlySize();
 else throw new Error(`--only takes "idb-story", "ai", "compare" or "size", not ${JSON.stringify(args.only)}`);
