@@ -9,7 +9,9 @@
  * - worker-core: src/worker.ts (serve + runtime + queue + store; every export of the barrel), with
  *   dexie, @huggingface/* and @xenova/* external (the app pays for Dexie once, runners are their
  *   own entries); comlink and eventsource-parser are bundled if reachable, and the report says
- *   whether they were (`worker-app` is only `serve` + `Outcome`, as an app's worker imports).
+ *   whether they were (`worker-app` is only `serve` + `Outcome`, as an app's worker imports);
+ * - a chunk a bundle loads with `import()` (the hand-off code) is a row of its own,
+ *   `<bundle> + <chunk> (lazy)`: only apps that use it fetch it, so it is not in the bundle's size.
  * Sizes are of the emitted file, gzip at level 9 and brotli at quality 11 (node:zlib). Per-module
  * breakdown: the minified bytes each source file owns, read back from the build's source map
  * (bench/sourcemap.ts); what cutting them would save after gzip (gzip of the bundle minus gzip
@@ -99,6 +101,14 @@ function survivors(code: string, rs: readonly Range[], moduleOf: (source: string
   };
 }
 
+/**
+ * A page build wraps each `import()` in Vite's preload helper (~0.8 KB gzip: `<link
+ * rel=modulepreload>` for the chunk's dependencies); a worker build, which is how an app bundles
+ * Stepwise's worker, does not. So the helper here only calls the import, as in the worker.
+ */
+const PRELOAD_HELPER = '\0vite/preload-helper.js';
+const noPreloadHelper = { name: 'stepwise-size:no-preload-helper', enforce: 'pre' as const, load: (id: string) => (id === PRELOAD_HELPER ? 'export const __vitePreload = (load) => load();' : undefined) };
+
 async function measure(name: string, dir: string) {
   const entry = join(dir, `${name}.entry.ts`);
   writeFileSync(entry, `${ENTRIES[name]!}\n`);
@@ -106,6 +116,7 @@ async function measure(name: string, dir: string) {
     configFile: false,
     root: repoRoot,
     logLevel: 'silent',
+    plugins: [noPreloadHelper],
     build: {
       outDir: join(dir, 'out', name),
       emptyOutDir: true,
@@ -114,12 +125,23 @@ async function measure(name: string, dir: string) {
       copyPublicDir: false,
       modulePreload: false,
       reportCompressedSize: false,
-      rolldownOptions: { input: { [name]: entry }, preserveEntrySignatures: 'strict', external: EXTERNAL, output: { format: 'es', entryFileNames: '[name].js' } },
+      // 'allow-extension': code loaded with import() (the hand-off) becomes its own chunk that
+      // imports from the entry chunk, as in an app's build; 'strict' would split a third,
+      // shared chunk off the entry instead.
+      rolldownOptions: { input: { [name]: entry }, preserveEntrySignatures: 'allow-extension', external: EXTERNAL, output: { format: 'es', entryFileNames: '[name].js' } },
     },
   })) as Rolldown.RolldownOutput;
   const chunks = out.output.filter((o): o is Rolldown.OutputChunk => o.type === 'chunk');
-  if (chunks.length !== 1) throw new Error(`${name}: expected one chunk, got ${chunks.length}`);
-  const chunk = chunks[0]!;
+  const main = chunks.find((c) => c.isEntry);
+  const lazy = chunks.filter((c) => c !== main);
+  // The entry chunk is what every app pays; the others must be loaded on demand only.
+  if (!main || lazy.some((c) => !c.isDynamicEntry)) throw new Error(`${name}: expected one entry chunk and import() chunks, got ${chunks.map((c) => c.fileName).join(', ')}`);
+  const lazyRows = lazy.map((c) => ({ ...analyse(c, dir, name), name: `${name} + ${c.name} (lazy)`, entry: `import() from ${name}` }));
+  return [{ ...analyse(main, dir, name), name, entry: ENTRIES[name]!.replaceAll(repoRoot, '.'), lazyChunks: lazyRows.map((r) => ({ name: r.name, gzipBytes: r.gzipBytes, modules: r.modules.map((m) => m.module) })) }, ...lazyRows];
+}
+
+/** Sizes of one emitted chunk, by module (see the file comment). */
+function analyse(chunk: Rolldown.OutputChunk, dir: string, name: string) {
   const bytes = Buffer.from(chunk.code);
   const rs = ranges(chunk.code, chunk.map as unknown as SourceMapLike);
   const moduleOf = (source: string) => (source.startsWith('(') ? source : label(resolve(join(dir, 'out', name), source)));
@@ -132,16 +154,16 @@ async function measure(name: string, dir: string) {
   });
   const has = (pkg: string) => modules.some((m) => m.module.startsWith(`${pkg}:`));
   const gzip = gz(chunk.code);
+  const target = chunk.isEntry ? TARGETS[name] : undefined;
   return {
-    name,
-    entry: ENTRIES[name]!.replaceAll(repoRoot, '.'),
     minBytes: bytes.length,
     gzipBytes: gzip,
     brotliBytes: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-    targetGzipBytes: TARGETS[name] ?? null,
-    overTargetBytes: TARGETS[name] === undefined ? null : gzip - TARGETS[name],
+    targetGzipBytes: target ?? null,
+    overTargetBytes: target === undefined ? null : gzip - target,
     bundled: { comlink: has('comlink'), 'eventsource-parser': has('eventsource-parser'), dexie: has('dexie') },
     imports: chunk.imports,
+    dynamicImports: chunk.dynamicImports,
     modules,
     ...survivors(chunk.code, rs, moduleOf),
   };
@@ -164,17 +186,18 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-size-'));
   try {
     const bundles = [];
-    for (const name of Object.keys(ENTRIES)) bundles.push(await measure(name, dir));
+    for (const name of Object.keys(ENTRIES)) bundles.push(...(await measure(name, dir)));
     const output = { meta: { startedAt: started.toISOString(), root: repoRoot, git: git(), vite: viteVersion, node: process.version, external: EXTERNAL.map(String), gzipLevel: 9, brotliQuality: 11 }, bundles };
     const file = writeResults('size', started, output);
     console.log(JSON.stringify(output));
     const g = output.meta.git;
     console.log(`\nStepwise bundle sizes of ${repoRoot} (${g ? `${g.commit.slice(0, 8)}${g.srcDirty ? ', src/ modified' : ''}` : 'not a git checkout'}; vite ${viteVersion}, minified ES module; gzip -9, brotli q11)\n`);
-    console.log(`${'bundle'.padEnd(13)}${'min'.padStart(11)}${'gzip'.padStart(11)}${'brotli'.padStart(11)}  target    bundled`);
+    const w = Math.max(13, ...bundles.map((b) => b.name.length + 2));
+    console.log(`${'bundle'.padEnd(w)}${'min'.padStart(11)}${'gzip'.padStart(11)}${'brotli'.padStart(11)}  target    bundled`);
     for (const b of bundles) {
       const target = b.targetGzipBytes === null ? '' : `${b.overTargetBytes! > 0 ? 'OVER' : 'ok'} ${kb(b.targetGzipBytes)}`;
       const inc = Object.entries(b.bundled).filter(([, v]) => v).map(([k]) => k).join(', ') || '-';
-      console.log(`${b.name.padEnd(13)}${kb(b.minBytes).padStart(11)}${kb(b.gzipBytes).padStart(11)}${kb(b.brotliBytes).padStart(11)}  ${target.padEnd(9)} ${inc}`);
+      console.log(`${b.name.padEnd(w)}${kb(b.minBytes).padStart(11)}${kb(b.gzipBytes).padStart(11)}${kb(b.brotliBytes).padStart(11)}  ${target.padEnd(9)} ${inc}`);
     }
     for (const b of bundles.filter((x) => x.name === 'client' || x.name === 'worker-core')) {
       console.log(`\n${b.name}: bytes by module: min, share of min, gzip saved if cut (marginal), gzip of it alone`);

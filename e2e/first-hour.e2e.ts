@@ -28,7 +28,7 @@ const RESULT = { notes: ['notes on "why?"', 'a second source'] };
 
 declare global {
   interface Window {
-    stepwise: { mode: Promise<string>; history(runId: string): Promise<AttemptRecord[]> };
+    stepwise: { mode: Promise<string>; history(runId: string): Promise<AttemptRecord[]>; handoff(runId: string, target: { url: string }): Promise<unknown> };
   }
 }
 
@@ -100,6 +100,8 @@ describe('a fresh Vite app with the packed package', () => {
     await runBin(appDir, BINS.vite, ['build']).catch(failWithOutput);
     const assets = await readdir(join(appDir, 'dist', 'assets'));
     expect(assets.filter((f) => /^worker-.+\.js$/.test(f))).toHaveLength(1);
+    // The hand-off code is a chunk of its own, fetched only when a run is handed off.
+    expect(assets.filter((f) => /^handoff-code-.+\.js$/.test(f))).toHaveLength(1);
 
     const server = await serveStatic(join(appDir, 'dist'), PROD_PORT);
     const session = await testing.launchChromium();
@@ -131,6 +133,9 @@ describe('a fresh Vite app with the packed package', () => {
         [2, 1, 'succeeded'],
       ]);
       expect(history[0]!.endedAt).toBeGreaterThan(reloadedAt);
+      // The worker loads that chunk on demand in a production build: `RunTerminal` comes from
+      // its code (a chunk that failed to load would answer `Unavailable`).
+      expect(await page.evaluate((id) => window.stepwise.handoff(id, { url: '/gateway' }).then(() => 'handed off', (e: Error) => e.name), runId)).toBe('RunTerminal');
       expect(errors).toEqual([]);
     } finally {
       await session.close();

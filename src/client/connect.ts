@@ -11,7 +11,7 @@ import { WorkflowError, invalidArgument, isPermanentName } from '../core/errors.
 import type { RunEvent, RunStatus } from '../core/types.ts';
 import { randomToken } from '../core/ids.ts';
 import { installErrorTransfer } from '../rpc/errors.ts';
-import { RUN_METHODS, names, type ChannelMessage, type RunApi, type WorkerApi } from '../rpc/protocol.ts';
+import { RUN_METHODS, callerLockName, eventsChannelName, type ChannelMessage, type RunApi, type WorkerApi } from '../rpc/protocol.ts';
 import { openConnection, unavailable, type Connection } from './connection.ts';
 import { browserEnv, type ClientEnv } from './env.ts';
 import type { TypedStepwiseClient, WorkflowMap } from './typed.ts';
@@ -95,7 +95,7 @@ export function connectWith(env: ClientEnv, options: ConnectOptions): StepwiseCl
   // The caller lock: held while this client is open, so the worker can drop its waits once the
   // client is gone (closed, or its page reloaded or crashed). Taken at the first wait.
   const locks = env.locks;
-  const caller = names.callerLock(db, randomToken());
+  const caller = callerLockName(db, randomToken());
   let callerHeld: Promise<string | undefined> | undefined;
   let releaseCaller: (() => void) | undefined;
   const holdCaller = (): Promise<string | undefined> =>
@@ -183,7 +183,7 @@ export function connectWith(env: ClientEnv, options: ConnectOptions): StepwiseCl
     watch(runId, listener) {
       if (typeof runId !== 'string' || typeof listener !== 'function') throw invalidArgument('watch', 'takes a run id (or "*") and a listener');
       if (!channel && typeof BroadcastChannel !== 'undefined') {
-        channel = new BroadcastChannel(names.eventsChannel(db));
+        channel = new BroadcastChannel(eventsChannelName(db));
         channel.onmessage = onMessage;
       }
       let set = watchers.get(runId);

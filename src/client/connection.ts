@@ -6,7 +6,7 @@
  */
 import { releaseProxy, wrap, type Remote } from 'comlink';
 import { WorkflowError } from '../core/errors.ts';
-import { PROTOCOL_VERSION, isServingMessage, names, type HelloOutcome, type WorkerApi } from '../rpc/protocol.ts';
+import { PROTOCOL_VERSION, isServingMessage, workerName, type HelloOutcome, type WorkerApi } from '../rpc/protocol.ts';
 import type { ClientEnv } from './env.ts';
 
 export interface ConnectionOptions {
@@ -59,7 +59,7 @@ export async function openConnection(o: ConnectionOptions): Promise<Connection> 
   let noServe: ReturnType<typeof setTimeout> | undefined;
   let loaded = (): void => undefined;
   const servingSeen = () => clearTimeout(noServe);
-  const name = names.worker(o.db, shared && o.extendedLifetime, o.env.build);
+  const name = workerName(o.db, shared && o.extendedLifetime, o.env.build);
   const knock = (): Knock => {
     const k = { retired: false } as Knock;
     const w = o.env.spawn(o.url, { type: o.type, name, extendedLifetime: shared && o.extendedLifetime });

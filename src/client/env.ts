@@ -39,12 +39,14 @@ export function browserEnv(): ClientEnv {
   return {
     shared,
     spawn(url, o) {
-      if (shared) {
-        const w = new SharedWorker(url, { type: o.type, name: o.name, extendedLifetime: o.extendedLifetime } as WorkerOptions);
-        return { endpoint: w.port, onError: (l) => w.addEventListener('error', l), terminate: () => w.port.close() };
-      }
-      const w = new Worker(url, { type: o.type, name: o.name });
-      return { endpoint: w, onError: (l) => w.addEventListener('error', l), terminate: () => w.terminate() };
+      // `o` is exactly the worker options (a dedicated Worker ignores `extendedLifetime`).
+      const w = shared ? new SharedWorker(url, o as WorkerOptions) : new Worker(url, o);
+      const port = shared ? (w as SharedWorker).port : undefined;
+      return {
+        endpoint: port ?? (w as Worker),
+        onError: (l) => w.addEventListener('error', l),
+        terminate: () => (port ? port.close() : (w as Worker).terminate()),
+      };
     },
     locks: (globalThis.navigator as Navigator | undefined)?.locks as LockManagerLike | undefined,
     build: typeof build === 'string' && /^\d+$/.test(build) ? build : undefined,

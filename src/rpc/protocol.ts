@@ -89,7 +89,8 @@ export interface WorkerApi extends RunApi {
 }
 
 /** The method names a page may call: everything else is refused at the port. */
-export const WORKER_METHODS: readonly (keyof WorkerApi)[] = ['hello', ...RUN_METHODS];
+// A call marked pure (a spread is not), so a page bundle that never reads it drops it.
+export const WORKER_METHODS: readonly (keyof WorkerApi)[] = /* @__PURE__ */ (['hello'] as (keyof WorkerApi)[]).concat(RUN_METHODS);
 
 /**
  * Posted by the worker on every port, before any comlink answer (not a comlink message: it has
@@ -136,13 +137,25 @@ function isStrings(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
 }
 
+/*
+ * The three names a page needs are functions of their own, imported by the client directly: an
+ * object is bundled whole, and `names` carries the worker side's lock parsing too.
+ */
+
+/**
+ * SharedWorker name: encodes `extendedLifetime`, so clients that disagree get separate workers
+ * instead of an error, and the build id when there is one (development builds), so a page of a
+ * new build starts a new worker instead of joining one that runs the old code.
+ */
+export const workerName = (db: string, extendedLifetime: boolean, build?: string): string => `stepwise:${db}${extendedLifetime ? ':extended' : ''}${build ? `:build:${build}` : ''}`;
+/** Held by a page's client until it closes or the page dies: the worker drops that client's waits then. */
+export const callerLockName = (db: string, token: string): string => `stepwise:${db}:caller:${token}`;
+/** Run events, worker -> every tab. */
+export const eventsChannelName = (db: string): string => `stepwise:${db}:events`;
+
 export const names = {
-  /**
-   * SharedWorker name: encodes `extendedLifetime`, so clients that disagree get separate workers
-   * instead of an error, and the build id when there is one (development builds), so a page of a
-   * new build starts a new worker instead of joining one that runs the old code.
-   */
-  worker: (db: string, extendedLifetime: boolean, build?: string) => `stepwise:${db}${extendedLifetime ? ':extended' : ''}${build ? `:build:${build}` : ''}`,
+  /** @see workerName */
+  worker: workerName,
   /** Held by every runtime instance for its life; its claims name it as owner. */
   ownerLock: (db: string, instanceId: string) => `stepwise:${db}:owner:${instanceId}`,
   /** Held by every worker for its life; pages queue on it to learn of its death. */
@@ -166,9 +179,10 @@ export const names = {
       return undefined;
     }
   },
-  /** Held by a page's client until it closes or the page dies: the worker drops that client's waits then. */
-  callerLock: (db: string, token: string) => `stepwise:${db}:caller:${token}`,
-  eventsChannel: (db: string) => `stepwise:${db}:events`,
+  /** @see callerLockName */
+  callerLock: callerLockName,
+  /** @see eventsChannelName */
+  eventsChannel: eventsChannelName,
   /** Clock control for tests, served only by a worker whose clock can be moved. */
   testChannel: (db: string) => `stepwise:${db}:testing`,
   /** Held for life by a worker that serves clock control on `testChannel`. */

@@ -80,24 +80,3 @@ export function remoteView(run: RunRecord, rec: HandoffRecord): RunStatus {
   s.remote = { url: rec.url, since: rec.since };
   return s;
 }
-
-/** What the browser knows of a run it just handed off, before the server said anything. */
-export function initialSeen(state: HandoffState, now: number): SeenStatus {
-  return {
-    state: state.waiting ? 'waiting' : state.dueAt !== undefined ? 'scheduled' : 'pending',
-    stepNumber: state.stepNumber,
-    attempts: state.attempts,
-    updatedAt: now,
-    ...(state.waiting ? { eventKey: state.waiting.key } : {}),
-    ...(state.waiting?.deadline !== undefined ? { wakeAt: state.waiting.deadline } : state.dueAt !== undefined ? { wakeAt: state.dueAt } : {}),
-  };
-}
-
-/** The part of a remote status the browser keeps while the run is live. */
-export function seenOf(s: RemoteStatus): SeenStatus {
-  const seen: SeenStatus = { state: s.state, stepNumber: s.stepNumber, attempts: s.attempts, updatedAt: s.updatedAt };
-  if (s.eventKey !== undefined) seen.eventKey = s.eventKey;
-  if (s.wakeAt !== undefined) seen.wakeAt = s.wakeAt;
-  if (s.progress !== undefined) seen.progress = s.progress;
-  return seen;
-}

@@ -26,7 +26,7 @@ import type { QueueOps } from '../queue/ops.ts';
 import type { RuntimeContext } from './context.ts';
 import { saveSlot } from './event-slots.ts';
 import { gatewayClient } from './gateway-client.ts';
-import { getHandoff, initialSeen, type HandoffRecord } from './handoff-records.ts';
+import { getHandoff, type HandoffRecord, type SeenStatus } from './handoff-records.ts';
 import { HEADER, type EventRecord, type MemoRecord, type RunRecord } from './records.ts';
 import { sendHandoff } from './remote-landing.ts';
 import { checkRunId } from './validate.ts';
@@ -163,4 +163,16 @@ async function mark(ops: QueueOps, runId: string, url: string): Promise<Marked> 
   const rec: HandoffRecord = { runId, instanceId: run.instanceId, url, phase: 'sending', since: now, state, seen: initialSeen(state, now) };
   t.put('handoffs', rec);
   return { kind: 'marked', rec };
+}
+
+/** What the browser knows of a run it just handed off, before the server said anything. */
+function initialSeen(state: HandoffState, now: number): SeenStatus {
+  return {
+    state: state.waiting ? 'waiting' : state.dueAt !== undefined ? 'scheduled' : 'pending',
+    stepNumber: state.stepNumber,
+    attempts: state.attempts,
+    updatedAt: now,
+    ...(state.waiting ? { eventKey: state.waiting.key } : {}),
+    ...(state.waiting?.deadline !== undefined ? { wakeAt: state.waiting.deadline } : state.dueAt !== undefined ? { wakeAt: state.dueAt } : {}),
+  };
 }

@@ -16,10 +16,9 @@ import type { RuntimeContext } from './context.ts';
 import { saveSlot } from './event-slots.ts';
 import { checkEventKey } from './events.ts';
 import { gatewayClient, type GatewayClient } from './gateway-client.ts';
-import { getHandoff, type HandoffRecord } from './handoff-records.ts';
+import type { HandoffRecord } from './handoff-records.ts';
 import { bufferId, type EventRecord, type RunRecord } from './records.ts';
 import { sendHandoff } from './remote-landing.ts';
-import { checkRunId } from './validate.ts';
 
 async function acknowledged(ctx: RuntimeContext, rec: HandoffRecord): Promise<GatewayClient> {
   const gateway = gatewayClient(rec.url, ctx.options.handoff.fetch);
@@ -29,13 +28,10 @@ async function acknowledged(ctx: RuntimeContext, rec: HandoffRecord): Promise<Ga
   return gateway;
 }
 
-/** @returns the answer for a remote run, or undefined when the run is not remote (cancel it locally) */
-export async function forwardCancel(ctx: RuntimeContext, runId: string): Promise<boolean | undefined> {
-  checkRunId(runId);
-  const rec = await ctx.store.read((t) => getHandoff(t, runId), ['handoffs']);
-  if (!rec) return undefined;
+/** Cancels the remote run of `rec` (found by handoff-check.ts `handoffOf`). @returns false when the server knows no such active run */
+export async function forwardCancel(ctx: RuntimeContext, rec: HandoffRecord): Promise<boolean> {
   const gateway = await acknowledged(ctx, rec);
-  return (await gateway.cancel(runId)) ?? false;
+  return (await gateway.cancel(rec.runId)) ?? false;
 }
 
 /** @returns the answer when a remote run took the event, or undefined for the local rule */

@@ -14,7 +14,7 @@ import { isTerminal, type TerminalStatus } from '../core/types.ts';
 import type { RemoteEffect, RemoteStatus } from '../restate/contract.ts';
 import type { RuntimeContext } from './context.ts';
 import type { GatewayClient } from './gateway-client.ts';
-import { getHandoff, remoteView, seenOf, type HandoffRecord } from './handoff-records.ts';
+import { getHandoff, remoteView, type HandoffRecord, type SeenStatus } from './handoff-records.ts';
 import { RESERVED_KV_PREFIX, type RunRecord } from './records.ts';
 import { addHistory, endRun } from './terminal.ts';
 
@@ -131,4 +131,13 @@ function effectsOf(effects: RemoteEffect[] | undefined, maxBytes: number): { kvP
     else kvDelete.push(e.key);
   }
   return { kvPut, kvDelete };
+}
+
+/** The part of a remote status the browser keeps while the run is live. */
+function seenOf(s: RemoteStatus): SeenStatus {
+  const seen: SeenStatus = { state: s.state, stepNumber: s.stepNumber, attempts: s.attempts, updatedAt: s.updatedAt };
+  if (s.eventKey !== undefined) seen.eventKey = s.eventKey;
+  if (s.wakeAt !== undefined) seen.wakeAt = s.wakeAt;
+  if (s.progress !== undefined) seen.progress = s.progress;
+  return seen;
 }

@@ -1,7 +1,6 @@
 /**
- * Follows every handed-off run from the executor-role instance (started and stopped with the
- * executor, so one instance follows at a time, and a browser that comes back resumes from the
- * `handoffs` table at start):
+ * Follows handed-off runs, each until it lands, for the executor-role instance (handoff-check.ts
+ * `RemoteFollower` finds them in the `handoffs` table and loads this module then):
  * - 'sending': sends the hand-off again until the gateway acknowledges it (idempotent there);
  * - 'remote': long-polls the run's outcome and lands it (remote-landing.ts), and meanwhile reads
  *   its status every `statusPollMs`, recording it and publishing status and progress events,
@@ -13,19 +12,15 @@ import { isTerminal } from '../core/types.ts';
 import type { RemoteStatus } from '../restate/contract.ts';
 import type { RuntimeContext } from './context.ts';
 import { gatewayClient, type GatewayClient } from './gateway-client.ts';
-import { getHandoff, type HandoffRecord } from './handoff-records.ts';
+import { getHandoff } from './handoff-records.ts';
 import { forwardBuffered } from './remote-forward.ts';
 import { land, saveSeen, sendHandoff } from './remote-landing.ts';
 
 const MAX_RETRY_MS = 60_000;
-/** How often the table is read for hand-offs made by other instances (one made here is followed at once). */
-const SCAN_MS = 15_000;
 
 export class RemotePoller {
   readonly #ctx: RuntimeContext;
   readonly #following = new Map<string, Promise<void>>();
-  #stop: AbortController | undefined;
-  #kick = new AbortController();
   /** The last error a gateway call or a write survived (for inspection). */
   lastError: unknown;
 
@@ -33,42 +28,16 @@ export class RemotePoller {
     this.#ctx = ctx;
   }
 
-  start(): void {
-    if (this.#stop) return;
-    const stop = (this.#stop = new AbortController());
-    void this.#scan(stop.signal);
+  /** Follows `runId` until it lands or `signal` aborts; a run followed already is left to that follow. */
+  follow(runId: string, signal: AbortSignal): void {
+    if (this.#following.has(runId)) return;
+    const p = this.#follow(runId, signal).finally(() => this.#following.delete(runId));
+    this.#following.set(runId, p);
   }
 
-  /** Stops following; returns once no call of this instance writes anything more. */
-  async stop(): Promise<void> {
-    const stop = this.#stop;
-    this.#stop = undefined;
-    stop?.abort();
+  /** Resolves once every follow has ended (their signal aborted): no call of theirs writes anything more. */
+  async settled(): Promise<void> {
     await Promise.allSettled([...this.#following.values()]);
-  }
-
-  /** Looks at the table now (a hand-off was just made here). */
-  kick(): void {
-    this.#kick.abort();
-  }
-
-  async #scan(signal: AbortSignal): Promise<void> {
-    const ctx = this.#ctx;
-    while (!signal.aborted) {
-      const kick = (this.#kick = new AbortController());
-      try {
-        const recs = await ctx.store.read((t) => t.getAll<HandoffRecord>('handoffs', undefined), ['handoffs']);
-        for (const rec of recs) {
-          if (this.#following.has(rec.runId)) continue;
-          const p = this.#follow(rec.runId, signal).finally(() => this.#following.delete(rec.runId));
-          this.#following.set(rec.runId, p);
-        }
-      } catch (e) {
-        if (ctx.store.isClosed) return;
-        this.lastError = e;
-      }
-      await ctx.clock.sleep(SCAN_MS, AbortSignal.any([signal, kick.signal])).catch(() => undefined);
-    }
   }
 
   async #follow(runId: string, signal: AbortSignal): Promise<void> {

@@ -26,14 +26,12 @@ import { cancelRun } from './cancel.ts';
 import type { RuntimeContext } from './context.ts';
 import { clearEvent, sendEvent } from './events.ts';
 import { Executor } from './executor.ts';
-import { handoff } from './handoff.ts';
+import { RemoteFollower, anyHandoff, handoffCode, handoffOf } from './handoff-check.ts';
 import { deadJobs, history, list, status } from './inspect.ts';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.ts';
 import { parkingOf, type Parking } from './parking.ts';
 import { HEADER, type RunRecord } from './records.ts';
 import { onStepDeadLettered, onStepRequeued } from './recovered.ts';
-import { forwardCancel, forwardEvent } from './remote-forward.ts';
-import { RemotePoller } from './remote-poller.ts';
 import { submit } from './submit.ts';
 import { runSweeper } from './sweeper.ts';
 import { Waits, type WaitOptions } from './waits.ts';
@@ -51,7 +49,7 @@ export class Runtime {
   readonly #ctx: RuntimeContext;
   readonly #executor: Executor;
   readonly #waits: Waits;
-  readonly #remote: RemotePoller;
+  readonly #remote: RemoteFollower;
   readonly #events = new Emitter<RunEvent>();
   /** Runs ended by the queue itself (recovery, lease expiry), published once that commit is done. */
   readonly #autoEnded = new Set<string>();
@@ -84,7 +82,7 @@ export class Runtime {
     };
     this.#executor = new Executor(this.#ctx);
     this.#waits = new Waits(this.#ctx);
-    this.#remote = new RemotePoller(this.#ctx);
+    this.#remote = new RemoteFollower(this.#ctx);
   }
 
   static {
@@ -183,8 +181,9 @@ export class Runtime {
   /** Cancels an active run. @returns false for unknown, finished or already-cancelling runs */
   async cancel(runId: string): Promise<boolean> {
     return this.#guard(async () => {
-      const remote = await forwardCancel(this.#ctx, runId);
-      if (remote !== undefined) return remote;
+      // Only a run found handed off needs the hand-off code, a chunk loaded on demand (handoff-check.ts).
+      const rec = await handoffOf(this.#ctx, runId);
+      if (rec) return (await handoffCode()).forwardCancel(this.#ctx, rec);
       const out = await cancelRun(this.#ctx, runId);
       if (out.cancelled && out.running) this.#executor.abortRun(runId);
       return out.cancelled;
@@ -209,12 +208,17 @@ export class Runtime {
   }
 
   sendEvent(key: string, payload: Json): Promise<'delivered' | 'buffered'> {
-    return this.#guard(async () => (await forwardEvent(this.#ctx, key, payload)) ?? sendEvent(this.#ctx, key, payload));
+    return this.#guard(async () => {
+      // Only while some run is handed off can a remote run wait on the key (one count decides).
+      const remote = (await anyHandoff(this.#ctx)) ? await (await handoffCode()).forwardEvent(this.#ctx, key, payload) : undefined;
+      return remote ?? sendEvent(this.#ctx, key, payload);
+    });
   }
 
   /** Hands a run to a server through the app's gateway (handoff.ts); its outcome lands here once. @throws `RunNotFound`, `RunTerminal`, `HandoffRefused`, `Unavailable`, `Timeout`, `InvalidState` */
   handoff(runId: string, target: HandoffTarget): Promise<HandoffOutcome> {
     return this.#guard(async () => {
+      const { handoff } = await handoffCode(); // loaded now: few apps hand off (handoff-check.ts)
       const out = await handoff(this.#ctx, runId, target);
       this.#remote.kick();
       return out;
