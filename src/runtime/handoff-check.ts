@@ -7,6 +7,7 @@
  * types); this file is the one place that loads it.
  */
 import { WorkflowError } from '../core/errors.ts';
+import type { Json } from '../core/json.ts';
 import type { RuntimeContext } from './context.ts';
 import type * as HandoffCodeModule from './handoff-code.ts';
 import type { HandoffRecord } from './handoff-records.ts';
@@ -42,6 +43,23 @@ export function handoffOf(ctx: RuntimeContext, runId: string): Promise<HandoffRe
 /** Whether any run is handed off (one count): only then can an event be meant for a remote run. */
 export async function anyHandoff(ctx: RuntimeContext): Promise<boolean> {
   return (await ctx.store.read((t) => t.count('handoffs'), ['handoffs'])) > 0;
+}
+
+/**
+ * `cancel` of a handed-off run goes to its server; only then is the hand-off code loaded.
+ * @returns the server's answer, or `undefined` when the run is not handed off (cancel it here)
+ */
+export async function forwardedCancel(ctx: RuntimeContext, runId: string): Promise<boolean | undefined> {
+  const rec = await handoffOf(ctx, runId);
+  return rec ? (await handoffCode()).forwardCancel(ctx, rec) : undefined;
+}
+
+/**
+ * An event may be meant for a remote run only while some run is handed off (one count decides
+ * whether the hand-off code is needed). @returns the answer when a remote run took it, else `undefined`
+ */
+export async function forwardedEvent(ctx: RuntimeContext, key: string, payload: Json): Promise<'delivered' | 'buffered' | undefined> {
+  return (await anyHandoff(ctx)) ? (await handoffCode()).forwardEvent(ctx, key, payload) : undefined;
 }
 
 /**

@@ -26,7 +26,7 @@ import { cancelRun } from './cancel.ts';
 import type { RuntimeContext } from './context.ts';
 import { clearEvent, sendEvent } from './events.ts';
 import { Executor } from './executor.ts';
-import { RemoteFollower, anyHandoff, handoffCode, handoffOf } from './handoff-check.ts';
+import { RemoteFollower, forwardedCancel, forwardedEvent, handoffCode } from './handoff-check.ts';
 import { deadJobs, history, list, status } from './inspect.ts';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.ts';
 import { parkingOf, type Parking } from './parking.ts';
@@ -181,9 +181,8 @@ export class Runtime {
   /** Cancels an active run. @returns false for unknown, finished or already-cancelling runs */
   async cancel(runId: string): Promise<boolean> {
     return this.#guard(async () => {
-      // Only a run found handed off needs the hand-off code, a chunk loaded on demand (handoff-check.ts).
-      const rec = await handoffOf(this.#ctx, runId);
-      if (rec) return (await handoffCode()).forwardCancel(this.#ctx, rec);
+      const remote = await forwardedCancel(this.#ctx, runId);
+      if (remote !== undefined) return remote;
       const out = await cancelRun(this.#ctx, runId);
       if (out.cancelled && out.running) this.#executor.abortRun(runId);
       return out.cancelled;
@@ -208,11 +207,7 @@ export class Runtime {
   }
 
   sendEvent(key: string, payload: Json): Promise<'delivered' | 'buffered'> {
-    return this.#guard(async () => {
-      // Only while some run is handed off can a remote run wait on the key (one count decides).
-      const remote = (await anyHandoff(this.#ctx)) ? await (await handoffCode()).forwardEvent(this.#ctx, key, payload) : undefined;
-      return remote ?? sendEvent(this.#ctx, key, payload);
-    });
+    return this.#guard(async () => (await forwardedEvent(this.#ctx, key, payload)) ?? sendEvent(this.#ctx, key, payload));
   }
 
   /** Hands a run to a server through the app's gateway (handoff.ts); its outcome lands here once. @throws `RunNotFound`, `RunTerminal`, `HandoffRefused`, `Unavailable`, `Timeout`, `InvalidState` */
