@@ -4,8 +4,10 @@
  * and a step the queue dead-letters on its own ends its run in that same commit, so a run never
  * stays active on a job the queue gave up on.
  */
+import { WorkflowError } from '../core/errors.ts';
 import type { QueueOps } from '../queue/ops.ts';
 import type { JobRecord } from '../store/db.ts';
+import type { Tx } from '../store/tx.ts';
 import type { RuntimeContext } from './context.ts';
 import { HEADER, type RunRecord } from './records.ts';
 import { addHistory, endRun } from './terminal.ts';
@@ -48,4 +50,20 @@ export async function onStepDeadLettered(ctx: RuntimeContext, ops: QueueOps, job
   const cancelled = job.cancelRequested || run.cancelRequested === true;
   await endRun(ops, ctx, run, cancelled ? { status: 'cancelled', finalStep: run.stepNumber } : { status: 'failed', error: reason, finalStep: run.stepNumber });
   return run.runId;
+}
+
+/**
+ * The check of `requeueDead`: a step job is dead-lettered only together with the end of its
+ * run, and a run ends once, so requeueing a dead step job is refused (`RunTerminal`); a dead
+ * notification job may be requeued.
+ */
+export function refuseEndedRunRequeue(ctx: RuntimeContext): (t: Tx, job: JobRecord) => Promise<void> {
+  return async (t, job) => {
+    if (job.queue !== ctx.options.queueName || job.headers[HEADER.terminal] !== undefined) return;
+    const runId = job.runId ?? job.headers[HEADER.runId];
+    const run = runId !== undefined ? await t.get<RunRecord>('runs', runId) : undefined;
+    if (!run || run.state !== 'active' || run.jobId !== job.id) {
+      throw new WorkflowError('RunTerminal', `the run of job ${job.id} has already ended`, { jobId: job.id, runId: runId ?? null });
+    }
+  };
 }

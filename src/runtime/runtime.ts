@@ -30,8 +30,7 @@ import { RemoteFollower, forwardedCancel, forwardedEvent, handoffCode } from './
 import { deadJobs, history, list, status } from './inspect.ts';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './options.ts';
 import { parkingOf, type Parking } from './parking.ts';
-import { HEADER, type RunRecord } from './records.ts';
-import { onStepDeadLettered, onStepRequeued } from './recovered.ts';
+import { onStepDeadLettered, onStepRequeued, refuseEndedRunRequeue } from './recovered.ts';
 import { submit } from './submit.ts';
 import { runSweeper } from './sweeper.ts';
 import { Waits, type WaitOptions } from './waits.ts';
@@ -234,16 +233,7 @@ export class Runtime {
    * @throws `JobNotFound`, `InvalidState`, `RunTerminal`
    */
   requeueDead(jobId: string): Promise<void> {
-    return this.#guard(() =>
-      this.#ctx.queue.requeueDead(jobId, async (t, job) => {
-        if (job.queue !== this.#ctx.options.queueName || job.headers[HEADER.terminal] !== undefined) return;
-        const runId = job.runId ?? job.headers[HEADER.runId];
-        const run = runId !== undefined ? await t.get<RunRecord>('runs', runId) : undefined;
-        if (!run || run.state !== 'active' || run.jobId !== job.id) {
-          throw new WorkflowError('RunTerminal', `the run of job ${jobId} has already ended`, { jobId, runId: runId ?? null });
-        }
-      }),
-    );
+    return this.#guard(() => this.#ctx.queue.requeueDead(jobId, refuseEndedRunRequeue(this.#ctx)));
   }
 
   history(runId: string): Promise<AttemptRecord[]> {
