@@ -1,5 +1,6 @@
 /**
- * Compile-time JSON checks for what a durable function stores: step results, inputs, results.
+ * JSON checks for what a durable function stores (step results, inputs, results): at compile
+ * time, and a step result's at run time.
  *
  * `Json` is an index-signature type, and an `interface` is not assignable to an index signature,
  * so `Json` refuses the interfaces people write. `Jsonable<T>` instead maps a type to its JSON
@@ -9,7 +10,9 @@
  * JSON); a property whose value may be `undefined` is not (the runtime rejects it too: it would
  * not survive a round trip).
  */
-import type { Json } from '../core/json.ts';
+import { isWorkflowError } from '../core/errors.ts';
+import { checkJson, type Json } from '../core/json.ts';
+import { StepError } from '../core/outcome.ts';
 
 type NotJson = undefined | symbol | bigint | ((...args: never[]) => unknown);
 
@@ -32,3 +35,12 @@ export type JsonResult<T> = [T] extends [undefined | void] ? T : Jsonable<T>;
  * offending property), and `T` is still inferred, literals widened, as from `Promise<T>`.
  */
 export type Checked<T> = [T] extends [JsonResult<T>] ? unknown : JsonResult<T>;
+
+/** @throws StepError permanent when a step's result is not JSON (or too large) */
+export function checkStepResult(value: unknown, name: string, maxBytes: number): void {
+  try {
+    checkJson(value, `the result of step ${JSON.stringify(name)}`, maxBytes);
+  } catch (e) {
+    throw isWorkflowError(e) ? StepError.permanent(`${e.name}: ${e.message}`) : e;
+  }
+}

@@ -20,12 +20,12 @@
  * delivery ends, so no side effect and no later step ever depends on an unrecorded value.
  */
 import type { Clock } from '../core/clock.ts';
-import { isWorkflowError } from '../core/errors.ts';
-import { checkJson, type Json } from '../core/json.ts';
+import type { Json } from '../core/json.ts';
 import { Outcome, StepError, type StepOutcome } from '../core/outcome.ts';
 import type { Step } from '../runtime/types.ts';
 import { isEnding, type Run, type RunEnding } from './definition.ts';
 import { writeJournal, type CallKind, type Entry, type Journal, type JournalRecords, type JournalWrite } from './journal.ts';
+import { checkStepResult } from './jsonable.ts';
 import { KIND_WORDS, describeCall, mismatch, positionOf } from './mismatch.ts';
 
 export interface ReplayDeps {
@@ -289,14 +289,5 @@ export class Replay implements Run<unknown> {
     if (this.#finished) return;
     this.#finished = true;
     this.#finish(f);
-  }
-}
-
-/** @throws StepError permanent when a step's result is not JSON (or too large) */
-function checkStepResult(value: unknown, name: string, maxBytes: number): void {
-  try {
-    checkJson(value, `the result of step ${JSON.stringify(name)}`, maxBytes);
-  } catch (e) {
-    throw isWorkflowError(e) ? StepError.permanent(`${e.name}: ${e.message}`) : e;
   }
 }
