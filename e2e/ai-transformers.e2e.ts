@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Json } from '../src/core/json.ts';
 import { reloadPage, waitForRun } from '../src/testing/page.ts';
 import { generation } from '../test/runners/tiny-models.ts';
-import type {} from './fixtures/ai-transformers.page.ts';
+import type {} from './fixtures/events-page.ts';
 import { openFixture, useE2eServer } from './support/harness.ts';
 
 /** This file's port: the dev server. */

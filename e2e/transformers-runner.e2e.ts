@@ -9,19 +9,14 @@
  * A negative control (a SharedWorker left on the library's CDN default) shows the trap catching
  * `cdn.jsdelivr.net`, so an empty trap means something.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json } from '../src/core/json.ts';
 import type { GenerateResult } from '../src/runners/transformers.ts';
-import { launchChromium, type ChromiumSession } from '../src/testing/browser.ts';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import { expected, generation, maxAbsDiff } from '../test/runners/tiny-models.ts';
 import type {} from './fixtures/transformers.page.ts';
-import { openFixture } from './support/harness.ts';
-import { startTrapProxy, type TrapProxy } from './support/trap-proxy.ts';
+import { openOfflineFixture, type OfflineFixture } from './support/offline-fixture.ts';
+import type { TrapProxy } from './support/trap-proxy.ts';
 
 /** This file's port range: 27410–27419 (dev server, trap proxy). */
 const PORT = 27410;
@@ -42,25 +37,16 @@ async function run(page: Page, workflow: string, input: Json): Promise<{ runId: 
 }
 
 describe('transformers runner in a SharedWorker (Chromium, offline)', () => {
-  let server: DevServer;
-  let trap: TrapProxy;
-  let profileDir: string;
-  let session: ChromiumSession | undefined;
+  let env: OfflineFixture | undefined;
   let page: Page;
+  let trap: TrapProxy;
+  let origin: string;
 
   beforeAll(async () => {
-    server = await startDevServer({ port: PORT });
-    trap = await startTrapProxy(TRAP_PORT);
-    profileDir = await mkdtemp(join(tmpdir(), 'stepwise-e2e-tx-'));
-    session = await launchChromium({ profileDir, extraArgs: [`--proxy-server=${trap.url}`] });
-    page = await openFixture(session, `${server.origin}/e2e/fixtures/transformers.html?db=tx-e2e`);
+    env = await openOfflineFixture({ port: PORT, trapPort: TRAP_PORT, path: '/e2e/fixtures/transformers.html?db=tx-e2e' });
+    ({ page, trap, origin } = env);
   });
-  afterAll(async () => {
-    await session?.close();
-    await trap?.close();
-    await server?.close();
-    if (profileDir) await rm(profileDir, { recursive: true, force: true });
-  });
+  afterAll(() => env?.close());
 
   it('generates and embeds the exact expected outputs, streams tokens, stops when cancelled, and fetches only from 127.0.0.1', async () => {
     for (const [prompt, max] of [['Hello', 16], ['the quick', 16], ['Hello', 3]] as const) {
@@ -98,7 +84,7 @@ describe('transformers runner in a SharedWorker (Chromium, offline)', () => {
     expect((await run(page, 'generate', { model: 'tiny-gpt2', prompt: 'ping' })).result).toMatchObject({ text: 'pong' });
 
     const urls = (await run(page, 'resources', null)).result as string[];
-    const offOrigin = urls.filter((u) => !u.startsWith(`${server.origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    const offOrigin = urls.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
     expect(offOrigin).toEqual([]);
     // One pipeline per model per worker: each model loaded once over all the runs above.
     for (const file of ['/models/tiny-gpt2/onnx/model.onnx', '/models/tiny-bert/onnx/model.onnx', '/ort-wasm-simd-threaded.wasm']) {

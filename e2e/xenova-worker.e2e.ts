@@ -6,20 +6,15 @@
  * of any browser context (SharedWorkers included, which Playwright cannot see), and the
  * worker's own Resource Timing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json } from '../src/core/json.ts';
 import type { GenerateResult } from '../src/runners/transformers.ts';
-import { launchChromium, type ChromiumSession } from '../src/testing/browser.ts';
 import { waitForRun } from '../src/testing/page.ts';
-import { startDevServer, type DevServer } from '../src/testing/server.ts';
 import { expected, generation, maxAbsDiff } from '../test/runners/tiny-models.ts';
-import type {} from './fixtures/xenova.page.ts';
-import { openFixture } from './support/harness.ts';
-import { startTrapProxy, type TrapProxy } from './support/trap-proxy.ts';
+import type {} from './fixtures/events-page.ts';
+import { openOfflineFixture, type OfflineFixture } from './support/offline-fixture.ts';
+import type { TrapProxy } from './support/trap-proxy.ts';
 
 /** This file's ports: the dev server 27821, the trap proxy 27822. */
 const PORT = 27821;
@@ -37,27 +32,18 @@ async function run(page: Page, workflow: string, input: Json): Promise<{ result:
 }
 
 describe('transformers runner over @xenova/transformers in a SharedWorker (Chromium, offline)', () => {
-  let server: DevServer;
-  let trap: TrapProxy;
-  let profileDir: string;
-  let session: ChromiumSession | undefined;
+  let env: OfflineFixture | undefined;
   let page: Page;
+  let trap: TrapProxy;
+  let origin: string;
 
   beforeAll(async () => {
     // 2.x's onnxruntime-web 1.14 is CommonJS: a Vite app pre-bundles it (the dev server's
     // dependency discovery does that on its own; this inert test server is told).
-    server = await startDevServer({ port: PORT, optimizeDeps: ['@xenova/transformers'] });
-    trap = await startTrapProxy(TRAP_PORT);
-    profileDir = await mkdtemp(join(tmpdir(), 'stepwise-e2e-xenova-'));
-    session = await launchChromium({ profileDir, extraArgs: [`--proxy-server=${trap.url}`] });
-    page = await openFixture(session, `${server.origin}/e2e/fixtures/xenova.html?db=xenova-e2e`);
+    env = await openOfflineFixture({ port: PORT, trapPort: TRAP_PORT, path: '/e2e/fixtures/xenova.html?db=xenova-e2e', optimizeDeps: ['@xenova/transformers'] });
+    ({ page, trap, origin } = env);
   });
-  afterAll(async () => {
-    await session?.close();
-    await trap?.close();
-    await server?.close();
-    if (profileDir) await rm(profileDir, { recursive: true, force: true });
-  });
+  afterAll(() => env?.close());
 
   it('generates and embeds the exact expected outputs in steps, streams tokens, and fetches only from 127.0.0.1', async () => {
     const g = generation('Hello');
@@ -71,7 +57,7 @@ describe('transformers runner over @xenova/transformers in a SharedWorker (Chrom
     texts.forEach((t, i) => expect(maxAbsDiff(vectors[i]!, expected['tiny-bert'].embeddings[t]!)).toBeLessThan(1e-5));
 
     const urls = (await run(page, 'resources', null)).result as string[];
-    expect(urls.filter((u) => !u.startsWith(`${server.origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+    expect(urls.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
     // 2.x's file names: the merged decoder, fp32 models, and the single-threaded SIMD wasm.
     for (const file of ['/models/tiny-gpt2/onnx/decoder_model_merged.onnx', '/models/tiny-bert/onnx/model.onnx', '/ort-wasm-simd.wasm']) {
       expect(urls.filter((u) => u.endsWith(file)), `the worker fetched ${file}`).toHaveLength(1);
