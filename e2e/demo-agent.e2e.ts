@@ -8,15 +8,12 @@
  * endpoint, the AI SDK's own OpenAI-compatible provider talks to the local test server, whose
  * replies choose the tools.
  */
-import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitForRun } from '../src/testing/page.ts';
 import { startOpenAiServer, type RecordedRequest, type Reply } from '../test/support/openai-server.ts';
 import { AgentResult } from '../demo/schemas.ts';
-import { SHOTS, card, dumpIndexedDb, expectEachStepCompletedOnce, historyOf, openDemo, shot, startAgentRun, startDemoServer } from './support/demo-driver.ts';
-import { Browsers } from './support/harness.ts';
+import { card, dumpIndexedDb, expectEachStepCompletedOnce, historyOf, openDemo, shot, startAgentRun, useDemoServer } from './support/demo-driver.ts';
 
 /** This file's ports: the demo's dev server 27810, the OpenAI-compatible server 27811. */
 const PORT = 27810;
@@ -30,20 +27,7 @@ const STEPS = ['turn 1', 'turn 2', 'turn 3', 'approve saveSummary', 'turn 4'];
 const tool = (page: Page, runId: string, name: string) => card(page, runId).locator(`.transcript li[data-tool="${name}"]`);
 
 describe('the demo: the agent with tools', () => {
-  let server: ViteDevServer;
-  let origin: string;
-  const browsers = new Browsers();
-
-  beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    server = await startDemoServer(PORT);
-    origin = `http://127.0.0.1:${PORT}`;
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-  beforeEach(() => browsers.freshProfile().then(() => undefined));
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useDemoServer(PORT);
 
   it('calls the note tools with the scripted model, parks on the approval, and a second tab approves the saved summary', async () => {
     const session = await browsers.launch();

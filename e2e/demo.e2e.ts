@@ -16,10 +16,8 @@
  * switch tells the worker it is offline (its network seam and its fetches), and the network
  * failure itself is real: the API server is stopped, cutting the answer that was streaming.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ViteDevServer } from 'vite';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunStatus } from '../src/client.ts';
 import { closeAllTabs, waitForRun } from '../src/testing/page.ts';
 import { startOpenAiServer, type OpenAiServer, type RecordedRequest, type Reply } from '../test/support/openai-server.ts';
@@ -33,12 +31,12 @@ import {
   historyOf,
   openDemo,
   shot,
-  startDemoServer,
   startRun,
   statusOf,
+  useDemoServer,
   waitReady,
 } from './support/demo-driver.ts';
-import { Browsers, pollUntil } from './support/harness.ts';
+import { pollUntil } from './support/harness.ts';
 
 /** This file's port range: 27500–27509 (the demo's dev server 27500, the OpenAI-compatible server 27501). */
 const PORT = 27500;
@@ -58,20 +56,7 @@ function demoReply(req: RecordedRequest): Reply {
 }
 
 describe('the demo, driven as a user', () => {
-  let server: ViteDevServer;
-  let origin: string;
-  const browsers = new Browsers();
-
-  beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    server = await startDemoServer(PORT);
-    origin = `http://127.0.0.1:${PORT}`;
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-  beforeEach(() => browsers.freshProfile().then(() => undefined));
-  afterEach(() => browsers.closeAll());
+  const { browsers, origin } = useDemoServer(PORT);
 
   it('two runs on the built-in models: a reload mid-run, a second tab, an edited approval and a cancel', async () => {
     const session = await browsers.launch();

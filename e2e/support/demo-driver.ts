@@ -2,18 +2,37 @@
  * Driving the demo (demo/) from e2e/demo.e2e.ts and e2e/demo-agent.e2e.ts as a person would: its dev server, its page,
  * its buttons, and reads of what it stored (through the page's client, `window.app`).
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { AttemptRecord, RunStatus } from '../../src/client.ts';
 import type { ChromiumSession } from '../../src/testing/browser.ts';
+import { Browsers } from './harness.ts';
 import type {} from '../../demo/main.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** Where the screenshots of the main states go. */
 export const SHOTS = join(repoRoot, 'test-results', 'demo');
+
+/**
+ * The demo's dev server on `port` for the whole file (IndexedDB is per origin, port included), a
+ * fresh profile before each test and its browsers closed after it; screenshots go to `SHOTS`.
+ */
+export function useDemoServer(port: number): { browsers: Browsers; origin: string } {
+  let server: ViteDevServer | undefined;
+  const browsers = new Browsers();
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    server = await startDemoServer(port);
+  });
+  afterAll(() => server?.close());
+  beforeEach(() => browsers.freshProfile().then(() => undefined));
+  afterEach(() => browsers.closeAll());
+  return { browsers, origin: `http://127.0.0.1:${port}` };
+}
 
 /** The demo's own Vite config, with nothing that could reload a page under a test. */
 export async function startDemoServer(port: number): Promise<ViteDevServer> {
